@@ -1,4 +1,100 @@
-export async function runCommand(paths: string[], _opts: Record<string, unknown>): Promise<number> {
-  process.stderr.write(`vioctl run: not yet implemented (${paths.join(' ')})\n`);
-  return 2;
+// `vioctl run PATHS...`: load and check every scenario of every file first,
+// then run them in order and print tables or the JSON contract.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { nodeFamily, registerDrivers } from '../../drivers/index.js';
+import { colorLevel, makeChalk } from '../../report/color.js';
+import { toJson } from '../../report/json.js';
+import { renderText } from '../../report/tables.js';
+import { compileScenario } from '../../scenario/compile.js';
+import { InputError } from '../../scenario/input-error.js';
+import { loadStream } from '../../scenario/load.js';
+import type { Scenario } from '../../scenario/model.js';
+import type { ScenarioResult } from '../../scenario/run-result.js';
+import { runScenario } from '../../scenario/runner.js';
+
+export interface RunOptions {
+  json?: boolean;
+  kernel?: string;
+  patch?: string[];
+  color?: boolean;
+  allSteps?: boolean;
+}
+
+/** The scenario files named: files as given, folders searched for *.yaml / *.yml in sorted order. */
+export function scenarioFiles(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (p: string, top: boolean) => {
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(p);
+    } catch {
+      throw new InputError(p, 1, 1, 'no such file or folder');
+    }
+    if (st.isDirectory()) {
+      for (const e of readdirSync(p).sort()) {
+        const q = join(p, e);
+        if (statSync(q).isDirectory() || /\.ya?ml$/.test(e)) walk(q, false);
+      }
+    } else if (top || /\.ya?ml$/.test(p)) {
+      out.push(p);
+    }
+  };
+  for (const p of paths) walk(p, true);
+  return out;
+}
+
+export function loadScenarios(paths: readonly string[], opts: RunOptions): Scenario[] {
+  const scenarios: Scenario[] = [];
+  for (const file of scenarioFiles(paths)) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      throw new InputError(file, 1, 1, 'cannot read the file');
+    }
+    for (const doc of loadStream(text, file)) {
+      if (doc.value === null) continue; // an empty document (a trailing ---)
+      scenarios.push(
+        compileScenario(file, doc, {
+          ...(opts.kernel !== undefined ? { kernel: opts.kernel } : {}),
+          patches: opts.patch ?? [],
+          nodeFamily,
+        }),
+      );
+    }
+  }
+  return scenarios;
+}
+
+export async function runCommand(paths: string[], opts: RunOptions): Promise<number> {
+  let scenarios: Scenario[];
+  try {
+    scenarios = loadScenarios(paths, opts);
+  } catch (e) {
+    if (e instanceof InputError) {
+      process.stderr.write(`${e.format()}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const results: ScenarioResult[] = scenarios.map((s) => runScenario(s, { register: registerDrivers }));
+  let code = 0;
+  for (const r of results) {
+    if (r.error) {
+      process.stderr.write(`${r.file}:${r.error.line}:${r.error.column}: ${r.error.message}\n`);
+      code = 2;
+    } else if (!r.ok && code === 0) {
+      code = 1;
+    }
+  }
+  if (opts.json) {
+    process.stdout.write(toJson(results, results.length === 1));
+  } else {
+    const chalk = makeChalk(colorLevel(opts, process.env, process.stdout.isTTY === true));
+    process.stdout.write(
+      results.map((r) => renderText(r, { chalk, allSteps: opts.allSteps === true })).join('\n'),
+    );
+  }
+  return code;
 }

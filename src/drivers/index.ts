@@ -1,0 +1,17 @@
+// The one list of driver families: everything else reaches drivers through
+// the kernel's registry.
+import type { Kernel } from '../kernel/kernel.js';
+import type { Family } from '../kernel/profile.js';
+import type { DriverModule } from '../kernel/registry.js';
+import { vhostVsockDriver } from './vhost/vsock.js';
+
+export const DRIVERS: readonly DriverModule[] = [vhostVsockDriver];
+
+export function registerDrivers(k: Kernel): void {
+  for (const d of DRIVERS) k.drivers.register(d);
+}
+
+/** The family owning a device node path, for the loader's profile check. */
+export function nodeFamily(path: string): Family | undefined {
+  return DRIVERS.find((d) => d.claims(path))?.family;
+}

@@ -1,0 +1,194 @@
+// drivers/vhost/vhost.c: the IOTLB message protocol over write(), read() and
+// poll() (vhost.md §9.3-§9.6): vhost_chr_write_iter, vhost_process_iotlb_msg,
+// vhost_chr_read_iter, vhost_chr_poll.
+import { POLLIN, POLLRDNORM } from '../../kernel/eventfd.js';
+import type { CallCtx } from '../../kernel/file.js';
+import {
+  type Blocked,
+  type Fail,
+  fail,
+  ok,
+  replaceErrno,
+  type SysOutcome,
+  type SysResult,
+} from '../../kernel/result.js';
+import { VHOST_MSG_SIZE } from '../../uapi/vhost.js';
+import {
+  VHOST_ACCESS_RO,
+  VHOST_ACCESS_WO,
+  VHOST_BACKEND_F_IOTLB_ASID,
+  VHOST_IOTLB_INVALIDATE,
+  VHOST_IOTLB_MISS,
+  VHOST_IOTLB_MSG,
+  VHOST_IOTLB_MSG_V2,
+  VHOST_IOTLB_UPDATE,
+} from './bits.js';
+import { hasBackendFeature, metaReset, type VhostDev, type VhostMsgNode } from './dev.js';
+
+export interface IotlbMsg {
+  iova: bigint;
+  size: bigint;
+  uaddr: bigint;
+  perm: number;
+  type: number;
+}
+
+/** A family's message handler (dev->msg_handler); null means the generic one. */
+export type MsgHandler = (ctx: CallCtx, dev: VhostDev, asid: number, msg: IotlbMsg) => Fail | null;
+
+const ULONG_MAX = (1n << 64n) - 1n;
+
+/** vhost_overflow */
+function overflow(uaddr: bigint, size: bigint): boolean {
+  return uaddr > ULONG_MAX - size;
+}
+
+/** umem_access_ok */
+function umemAccessOk(ctx: CallCtx, uaddr: bigint, size: bigint, access: number): boolean {
+  if (overflow(uaddr, size)) return false;
+  if (access & VHOST_ACCESS_RO && !ctx.k.accessOk(uaddr, size)) return false;
+  if (access & VHOST_ACCESS_WO && !ctx.k.accessOk(uaddr, size)) return false;
+  return true;
+}
+
+/** vhost_iotlb_notify_vq: re-kick every vq whose MISS was read and is covered by this UPDATE. */
+function notifyVq(ctx: CallCtx, dev: VhostDev, msg: IotlbMsg): void {
+  const last = msg.iova + msg.size - 1n;
+  const kick: number[] = [];
+  dev.pendingList = dev.pendingList.filter((n) => {
+    const hit = msg.iova <= n.iova && last >= n.iova && n.type === VHOST_IOTLB_MISS;
+    if (hit) kick.push(n.vq);
+    return !hit;
+  });
+  for (const i of kick) {
+    const vq = dev.vqs[i]!;
+    vq.handleKick?.(ctx, vq);
+  }
+}
+
+/** vhost_process_iotlb_msg: the handler of vhost-net and vhost-vsock. No owner check. */
+export function processIotlbMsg(ctx: CallCtx, dev: VhostDev, asid: number, msg: IotlbMsg): Fail | null {
+  const fn = 'vhost_process_iotlb_msg';
+  if (asid !== 0) return fail('EINVAL', fn, 'asid != 0');
+  switch (msg.type) {
+    case VHOST_IOTLB_UPDATE: {
+      if (!dev.iotlb) return fail('EFAULT', fn, 'VHOST_IOTLB_UPDATE: !dev->iotlb');
+      if (!umemAccessOk(ctx, msg.uaddr, msg.size, msg.perm)) {
+        return fail('EFAULT', fn, '!umem_access_ok(msg->uaddr, msg->size, msg->perm)');
+      }
+      metaReset(dev);
+      const last = BigInt.asUintN(64, msg.iova + msg.size - 1n);
+      if (dev.iotlb.addRange(msg.iova, last, msg.uaddr, msg.perm) !== 'ok') {
+        return fail('ENOMEM', fn, 'vhost_iotlb_add_range() (iova + size - 1 < iova)');
+      }
+      notifyVq(ctx, dev, msg);
+      return null;
+    }
+    case VHOST_IOTLB_INVALIDATE: {
+      if (!dev.iotlb) return fail('EFAULT', fn, 'VHOST_IOTLB_INVALIDATE: !dev->iotlb');
+      metaReset(dev);
+      dev.iotlb.delRange(msg.iova, BigInt.asUintN(64, msg.iova + msg.size - 1n));
+      return null;
+    }
+    default:
+      return fail('EINVAL', fn, 'default: unknown msg->type');
+  }
+}
+
+/** vhost_chr_write_iter: parse a v1 or v2 message from the user buffer and hand it to the handler. */
+export function chrWrite(
+  ctx: CallCtx,
+  dev: VhostDev,
+  buf: bigint,
+  len: number,
+  handler: MsgHandler = processIotlbMsg,
+): SysResult {
+  const fn = 'vhost_chr_write_iter';
+  const mm = ctx.proc.mm;
+  // copy_from_iter gives a short count on a fault: the kernel reports any short copy as EINVAL.
+  const read = (off: number, n: number): Uint8Array | undefined =>
+    off + n <= len ? mm.copyFromUser(buf + BigInt(off), n) : undefined;
+  const t = read(0, 4);
+  if (!t) return fail('EINVAL', fn, 'copy_from_iter(&type, sizeof(type), from) != sizeof(type)');
+  const type = new DataView(t.buffer).getUint32(0, true);
+  let asid = 0;
+  let off = 4;
+  if (type === VHOST_IOTLB_MSG) {
+    off += 4; // the alignment hole of struct vhost_msg
+  } else if (type === VHOST_IOTLB_MSG_V2) {
+    if (hasBackendFeature(dev.vqs[0]!, VHOST_BACKEND_F_IOTLB_ASID)) {
+      const a = read(4, 4);
+      if (!a) return fail('EINVAL', fn, 'copy_from_iter(&asid, sizeof(asid), from) != sizeof(asid)');
+      asid = new DataView(a.buffer).getUint32(0, true);
+    }
+    off += 4;
+  } else {
+    return fail('EINVAL', fn, 'switch (type): default');
+  }
+  const m = read(off, 32);
+  if (!m) return fail('EINVAL', fn, 'copy_from_iter(&msg, sizeof(msg), from) != sizeof(msg)');
+  const v = new DataView(m.buffer);
+  const msg: IotlbMsg = {
+    iova: v.getBigUint64(0, true),
+    size: v.getBigUint64(8, true),
+    uaddr: v.getBigUint64(16, true),
+    perm: m[24]!,
+    type: m[25]!,
+  };
+  if (msg.size === 0n && ctx.k.profile.has('iotlb-size0-check')) {
+    if (msg.type === VHOST_IOTLB_UPDATE)
+      return fail('EINVAL', fn, 'msg.type == VHOST_IOTLB_UPDATE && msg.size == 0');
+    if (msg.type === VHOST_IOTLB_INVALIDATE && !ctx.k.profile.has('iotlb-invalidate-size0')) {
+      return fail('EINVAL', fn, 'msg.type == VHOST_IOTLB_INVALIDATE && msg.size == 0');
+    }
+  }
+  const e = handler(ctx, dev, asid, msg);
+  if (e) return replaceErrno('EFAULT', e);
+  return ok(VHOST_MSG_SIZE);
+}
+
+/** Encodes a queued message as read() copies it: struct vhost_msg (v1) or vhost_msg_v2. */
+export function encodeMsg(n: VhostMsgNode): Uint8Array {
+  const b = new Uint8Array(VHOST_MSG_SIZE);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, n.version === 2 ? VHOST_IOTLB_MSG_V2 : VHOST_IOTLB_MSG, true);
+  if (n.version === 2) v.setUint32(4, n.asid, true);
+  v.setBigUint64(8, n.iova, true);
+  v.setBigUint64(16, n.size, true);
+  v.setBigUint64(24, n.uaddr, true);
+  b[32] = n.perm;
+  b[33] = n.type;
+  return b;
+}
+
+/** vhost_chr_read_iter */
+export function chrRead(
+  ctx: CallCtx,
+  dev: VhostDev,
+  buf: bigint,
+  len: number,
+  nonblock: boolean,
+): SysOutcome {
+  const fn = 'vhost_chr_read_iter';
+  if (len < VHOST_MSG_SIZE) return ok(0);
+  const node = dev.readList[0];
+  if (!node) {
+    if (nonblock) return fail('EAGAIN', fn, 'noblock && list_empty(&dev->read_list)');
+    if (!dev.iotlb) return fail('EBADFD', fn, '!dev->iotlb');
+    const blocked: Blocked = {
+      ok: 'blocked',
+      retry: () => (dev.readList.length || !dev.iotlb ? chrRead(ctx, dev, buf, len, false) : blocked),
+    };
+    return blocked;
+  }
+  dev.readList.shift();
+  const bytes = encodeMsg(node);
+  if (!ctx.proc.mm.copyToUser(buf, bytes)) return ok(0); // copy_to_iter copied nothing: the message is freed
+  if (node.type === VHOST_IOTLB_MISS) dev.pendingList.push(node);
+  return ok(VHOST_MSG_SIZE);
+}
+
+/** vhost_chr_poll: readable while read_list holds a message; never writable. */
+export function chrPoll(dev: VhostDev): number {
+  return dev.readList.length ? POLLIN | POLLRDNORM : 0;
+}

@@ -1,0 +1,177 @@
+// drivers/vhost/iotlb.c, include/linux/vhost_iotlb.h: struct vhost_iotlb (vhost.md §9.1). An interval tree of
+// maps (overlaps allowed, iterated in (start, insertion) order), a FIFO list in insertion order for
+// VHOST_IOTLB_FLAG_RETIRE, and the nmaps counter.
+import { type IntervalEntry, IntervalTree } from '../../kernel/interval-tree.js';
+
+const U64_MAX = (1n << 64n) - 1n;
+
+/**
+ * struct vhost_iotlb_map. The objects handed out are the IOTLB's own (the kernel hands out pointers): read
+ * them, don't mutate them. `size` is last − start + 1 kept exact: the unsplit full range [0, 2^64−1] (before
+ * 5.17, or with splitFullRange off) has size 2^64n here, where the kernel's u64 wraps to 0.
+ */
+export interface IotlbMap {
+  start: bigint;
+  last: bigint;
+  size: bigint;
+  addr: bigint;
+  perm: number;
+  opaque?: unknown;
+}
+
+export interface IotlbOptions {
+  /** 0 = unlimited; only enforced together with retire */
+  limit: number;
+  /** VHOST_IOTLB_FLAG_RETIRE */
+  retire: boolean;
+  /** 5.17+ e2ae38cf3d91: [0, U64_MAX] stored as two entries */
+  splitFullRange: boolean;
+}
+
+/** one map's place in the tree and in the FIFO list (struct vhost_iotlb_map's rb and link members) */
+interface Slot {
+  readonly map: MapNode;
+  /** the IOTLB holding the map; undefined once freed */
+  iotlb: VhostIotlb | undefined;
+  entry: IntervalEntry<Slot> | undefined;
+  older: Slot | undefined;
+  newer: Slot | undefined;
+}
+
+/**
+ * struct vhost_iotlb_map as handed out: the public fields, plus a private link to its slot, so that
+ * itree_next finds a map's tree position in O(1) without a side table.
+ */
+class MapNode implements IotlbMap {
+  readonly #slot: Slot;
+  declare opaque?: unknown;
+  constructor(
+    public start: bigint,
+    public last: bigint,
+    public size: bigint,
+    public addr: bigint,
+    public perm: number,
+    opaque: unknown,
+    iotlb: VhostIotlb,
+    older: Slot | undefined,
+  ) {
+    if (opaque !== undefined) this.opaque = opaque;
+    this.#slot = { map: this, iotlb, entry: undefined, older, newer: undefined };
+  }
+
+  /** (container_of) the slot of a map this file made, else undefined */
+  static slotOf(m: IotlbMap): Slot | undefined {
+    return #slot in m ? (m as MapNode).#slot : undefined;
+  }
+}
+
+export class VhostIotlb {
+  readonly #opts: IotlbOptions;
+  readonly #root = new IntervalTree<Slot>();
+  #nmaps = 0;
+  /** FIFO list: head = oldest inserted, tail = newest (list_add_tail) */
+  #oldest: Slot | undefined;
+  #newest: Slot | undefined;
+
+  /**
+   * vhost_iotlb_add_range_ctx's RETIRE eviction: optional callback invoked with each map it frees (so a
+   * driver can unpin). Not called by del_range or reset.
+   */
+  onRetire?: (m: IotlbMap) => void;
+
+  /** vhost_iotlb_alloc(limit, flags) */
+  constructor(opts: IotlbOptions) {
+    this.#opts = { ...opts };
+  }
+
+  /** vhost_iotlb.nmaps */
+  get nmaps(): number {
+    return this.#nmaps;
+  }
+
+  /**
+   * vhost_iotlb_add_range_ctx: returns 'ok' (0) or the negative-errno name: 'EFAULT' when last < start.
+   * -ENOMEM (kmalloc GFP_ATOMIC failing) is never produced: no allocation failure is modelled. There is no
+   * overlap check: overlapping and identical maps coexist.
+   */
+  addRange(start: bigint, last: bigint, addr: bigint, perm: number, opaque?: unknown): 'ok' | 'EFAULT' {
+    if (last < start) return 'EFAULT';
+    if (this.#opts.splitFullRange && start === 0n && last === U64_MAX) {
+      // e2ae38cf3d91: so that size never overflows. 5.17/5.18 ignored this call's result; it can't fail here.
+      const mid = last / 2n;
+      this.addRange(start, mid, addr, perm, opaque);
+      addr = (addr + mid + 1n) & U64_MAX; // u64 addition wraps
+      start = mid + 1n;
+    }
+    const { limit, retire } = this.#opts;
+    if (limit !== 0 && this.nmaps === limit && retire && this.#oldest !== undefined) {
+      const victim = this.#oldest.map;
+      this.#free(this.#oldest);
+      this.onRetire?.(victim);
+    }
+    const map = new MapNode(start, last, last - start + 1n, addr, perm, opaque, this, this.#newest);
+    const slot = MapNode.slotOf(map)!;
+    slot.entry = this.#root.insert(start, last, slot);
+    if (this.#newest) this.#newest.newer = slot;
+    else this.#oldest = slot;
+    this.#newest = slot;
+    this.#nmaps++;
+    return 'ok';
+  }
+
+  /**
+   * vhost_iotlb_del_range: while itree_first(start, last) finds a map, free it whole (no splitting or
+   * trimming). Returns the removed maps in removal order, i.e. (start, insertion) order.
+   */
+  delRange(start: bigint, last: bigint): IotlbMap[] {
+    let removed: IotlbMap[] | undefined; // made on the first hit: most calls free one map or none
+    for (let e = this.#root.first(start, last); e; e = this.#root.first(start, last)) {
+      if (removed) removed.push(e.value.map);
+      else removed = [e.value.map];
+      this.#free(e.value);
+    }
+    return removed ?? [];
+  }
+
+  /** vhost_iotlb_itree_first: the map overlapping [start, last] with the lowest start (earliest on ties). */
+  itreeFirst(start: bigint, last: bigint): IotlbMap | undefined {
+    return this.#root.first(start, last)?.value.map;
+  }
+
+  /**
+   * vhost_iotlb_itree_next: the next map after `map` overlapping [start, last]. The kernel requires `map` to
+   * be live; a map that is not (or no longer) in this IOTLB yields undefined.
+   */
+  itreeNext(map: IotlbMap, start: bigint, last: bigint): IotlbMap | undefined {
+    const slot = MapNode.slotOf(map);
+    return slot?.iotlb === this && slot.entry
+      ? this.#root.next(slot.entry, start, last)?.value.map
+      : undefined;
+  }
+
+  /** vhost_iotlb_reset: del_range(0, U64_MAX), which matches every map; done as one clear. */
+  reset(): void {
+    for (const e of this.#root.entries()) e.value.iotlb = undefined;
+    this.#root.clear();
+    this.#nmaps = 0;
+    this.#oldest = this.#newest = undefined;
+  }
+
+  /** vhost_iotlb_itree_first/_next over [0, U64_MAX]: every map in (start, insertion) order (state tables) */
+  maps(): IotlbMap[] {
+    return Array.from(this.#root.entries(), (e) => e.value.map);
+  }
+
+  /** vhost_iotlb_map_free: unlink from the tree and the FIFO list; nmaps-- */
+  #free(slot: Slot): void {
+    if (slot.entry) this.#root.remove(slot.entry);
+    slot.entry = undefined;
+    if (slot.older) slot.older.newer = slot.newer;
+    else this.#oldest = slot.newer;
+    if (slot.newer) slot.newer.older = slot.older;
+    else this.#newest = slot.older;
+    slot.older = slot.newer = undefined;
+    slot.iotlb = undefined;
+    this.#nmaps--;
+  }
+}

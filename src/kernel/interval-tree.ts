@@ -1,0 +1,206 @@
+// include/linux/interval_tree_generic.h (INTERVAL_TREE_DEFINE) on sorted-btree instead of an augmented
+// rb-tree. The kernel orders nodes by start and inserts an equal start to the right of the existing ones,
+// so iteration is (start, insertion order); here that order is the B-tree key (start, seq).
+//
+// Leftmost-overlap query without the rb-tree's __subtree_last augmentation: an entry E overlaps [s, l] iff
+// E.start <= l && s <= E.last. Since E.last = E.start + span(E) <= E.start + maxSpan, an overlapping entry
+// has E.start >= s - maxSpan, so only keys in [s - maxSpan, l] need to be looked at. maxSpan is the maximum
+// of the multiset of live spans, kept in a second B-tree, so it is exact at every moment (it shrinks again
+// when the widest entry is removed): the window is never too narrow (no overlap is missed) and never wider
+// than the widest live entry requires. It also works for an inverted query (l < s): if s - maxSpan > l the
+// window is empty, and rightly so, since then every entry with E.start <= l ends before s. Each step is
+// O(log n); a query costs O(log n + k), k being the number of entries whose start lies inside the window,
+// never a walk over the whole set.
+import sortedBtree from 'sorted-btree';
+
+// sorted-btree is CJS with `exports.default = BTree`. Node's ESM loader, esbuild (type: module) and tsc
+// (nodenext) all make the default import the whole module.exports object, so the class is its `.default`;
+// vitest's CJS interop instead hands over the class itself. Accept both.
+type BTreeCtor = typeof sortedBtree.default;
+type BTree<K, V> = sortedBtree.default<K, V>;
+const BTree: BTreeCtor =
+  (sortedBtree as { default?: BTreeCtor }).default ?? (sortedBtree as unknown as BTreeCtor);
+
+export interface IntervalEntry<T> {
+  readonly start: bigint;
+  readonly last: bigint;
+  /** insertion number, unique within one tree: breaks ties between equal starts (later goes right) */
+  readonly seq: number;
+  value: T;
+}
+
+interface Key {
+  readonly start: bigint;
+  readonly seq: number;
+}
+
+/**
+ * interval_tree_insert's descent: `start < parent.start` goes left, anything else right, so an equal start
+ * lands after the existing ones; seq (insertion order) reproduces that.
+ */
+function compareKeys(a: Key, b: Key): number {
+  if (a.start < b.start) return -1;
+  if (a.start > b.start) return 1;
+  return a.seq - b.seq;
+}
+
+/** the node INTERVAL_TREE_DEFINE embeds (rb + start/last): its own B-tree key, knowing which tree holds it */
+class Node<T> implements IntervalEntry<T> {
+  #owner: IntervalTree<T> | undefined;
+  /** last − start, computed once (bigint arithmetic allocates) */
+  readonly #span: bigint;
+  constructor(
+    readonly start: bigint,
+    readonly last: bigint,
+    readonly seq: number,
+    public value: T,
+    owner: IntervalTree<T>,
+  ) {
+    this.#owner = owner;
+    this.#span = last - start;
+  }
+
+  /** (no kernel counterpart) the span the augmentation bookkeeping counts e under */
+  static spanOf<T>(e: IntervalEntry<T>): bigint {
+    return (e as Node<T>).#span;
+  }
+
+  /** (RB_EMPTY_NODE, per tree) the tree e belongs to: undefined once removed or if no IntervalTree made e */
+  static ownerOf<T>(e: IntervalEntry<T>): IntervalTree<T> | undefined {
+    return #owner in e ? (e as Node<T>).#owner : undefined;
+  }
+
+  /** (RB_CLEAR_NODE) mark e as in no tree */
+  static release<T>(e: IntervalEntry<T>): void {
+    (e as Node<T>).#owner = undefined;
+  }
+}
+
+export class IntervalTree<T> {
+  /** the entries themselves as keys, ordered by (start, seq); no values (sorted-btree then stores none) */
+  readonly #byStart: BTree<Key, undefined> = new BTree<Key, undefined>(undefined, compareKeys);
+  /**
+   * multiset of spans (last − start) → how many live entries have it. One span may sit at count 0 (#idle):
+   * deleting and re-adding its B-tree key on every remove/insert pair (the IOTLB's add/del of one page) would
+   * otherwise dominate. #windowStart skips the idle span, so the maximum stays exact.
+   */
+  readonly #spans: BTree<bigint, { n: number }> = new BTree<bigint, { n: number }>();
+  #idle: bigint | undefined;
+  /** one-entry cache of #spans.get: IOTLBs mostly hold maps of one size (pages) */
+  #cachedSpan = -1n;
+  #cachedCount: { n: number } | undefined;
+  #seq = 0;
+  /** reused search key and result pair (never stored in a tree) */
+  readonly #probe = { start: 0n, seq: 0 };
+  readonly #pair: [Key, undefined] = [this.#probe, undefined];
+
+  /** (the kernel keeps no count; vhost_iotlb has nmaps) the number of entries */
+  get size(): number {
+    return this.#byStart.size;
+  }
+
+  /** interval_tree_insert: the new entry goes after every entry with the same start. */
+  insert(start: bigint, last: bigint, value: T): IntervalEntry<T> {
+    const e = new Node(start, last, this.#seq++, value, this);
+    this.#byStart.set(e, undefined);
+    const span = Node.spanOf(e);
+    const count = this.#spanCount(span);
+    if (count === undefined) this.#spans.set(span, (this.#cachedCount = { n: 1 }));
+    else if (count.n++ === 0) this.#idle = undefined;
+    return e;
+  }
+
+  /** interval_tree_remove: false (and no change) if e is not currently an entry of this tree. */
+  remove(e: IntervalEntry<T>): boolean {
+    if (Node.ownerOf(e) !== this) return false;
+    Node.release(e);
+    this.#byStart.delete(e);
+    const span = Node.spanOf(e);
+    const count = this.#spanCount(span)!;
+    if (--count.n === 0) {
+      if (this.#idle !== undefined) this.#dropSpan(this.#idle);
+      this.#idle = span;
+    }
+    return true;
+  }
+
+  /**
+   * interval_tree_iter_first (itree_first): the overlapping entry [E.start <= last && start <= E.last] with
+   * the lowest (start, seq). Works for an inverted query (last < start) exactly as that formula says: it then
+   * matches only entries spanning both last and start.
+   */
+  first(start: bigint, last: bigint): IntervalEntry<T> | undefined {
+    if (this.#byStart.size === 0) return undefined;
+    return this.#scan(this.#windowStart(start), -1, start, last);
+  }
+
+  /**
+   * interval_tree_iter_next (itree_next): the next overlapping entry after e in (start, seq) order. The
+   * kernel requires e to be in the tree; here a removed e still works, by its (start, seq) position.
+   */
+  next(e: IntervalEntry<T>, start: bigint, last: bigint): IntervalEntry<T> | undefined {
+    if (this.#byStart.size === 0) return undefined;
+    const from = this.#windowStart(start);
+    return e.start >= from ? this.#scan(e.start, e.seq, start, last) : this.#scan(from, -1, start, last);
+  }
+
+  /**
+   * in-order walk (rb_first / rb_next): all entries in (start, seq) order. Each step re-seeks from the last
+   * entry yielded, so removing entries (including the current one) while iterating is safe.
+   */
+  *entries(): IterableIterator<IntervalEntry<T>> {
+    for (let k = this.#byStart.nextHigherKey(undefined); k; k = this.#byStart.nextHigherKey(k)) {
+      yield k as Node<T>;
+    }
+  }
+
+  /** drops every entry (RB_ROOT_CACHED); seq keeps counting so stale entries never alias new ones. */
+  clear(): void {
+    for (const k of this.#byStart.keys()) Node.release(k as Node<T>);
+    this.#byStart.clear();
+    this.#spans.clear();
+    this.#idle = this.#cachedCount = undefined;
+  }
+
+  /** (no kernel counterpart: the augmentation's bookkeeping) #spans.get through the one-entry cache */
+  #spanCount(span: bigint): { n: number } | undefined {
+    if (span !== this.#cachedSpan || this.#cachedCount === undefined) {
+      this.#cachedCount = this.#spans.get(span);
+      this.#cachedSpan = span;
+    }
+    return this.#cachedCount;
+  }
+
+  /** (no kernel counterpart) #spans.delete, keeping the cache honest */
+  #dropSpan(span: bigint): void {
+    this.#spans.delete(span);
+    if (span === this.#cachedSpan) this.#cachedCount = undefined;
+  }
+
+  /**
+   * (replaces the __subtree_last pruning of interval_tree_subtree_search) the lowest start an entry
+   * overlapping [start, …] can have: start − maxSpan, floored at 0. Only called on a non-empty tree, so a
+   * live span exists; the idle span (count 0) is skipped.
+   */
+  #windowStart(start: bigint): bigint {
+    let maxSpan = this.#spans.maxKey()!;
+    if (maxSpan === this.#idle) maxSpan = this.#spans.nextLowerKey(maxSpan)!;
+    return start > maxSpan ? start - maxSpan : 0n;
+  }
+
+  /**
+   * interval_tree_subtree_search's in-order test: the first entry with a key above (from, seq) and
+   * E.start <= last && start <= E.last, giving up at the first E.start > last.
+   */
+  #scan(from: bigint, seq: number, start: bigint, last: bigint): IntervalEntry<T> | undefined {
+    this.#probe.start = from;
+    this.#probe.seq = seq;
+    const t = this.#byStart;
+    for (let p = t.nextHigherPair(this.#probe, this.#pair); p; p = t.nextHigherPair(p[0], p)) {
+      const e = p[0] as Node<T>;
+      if (e.start > last) return undefined;
+      if (start <= e.last) return e;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,268 @@
+// The emulated kernel: processes, open files, memory and the syscall entry
+// points a scenario uses. Every call returns a SysResult; nothing a user
+// passes makes it throw.
+import { asEventFd, EVENTFD_OPS, type EventFd, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from './eventfd.js';
+import type { CallCtx } from './file.js';
+import { OpenFile } from './file.js';
+import {
+  accessOk,
+  MemObject,
+  Mm,
+  PAGE_SIZE,
+  PROT_READ,
+  PROT_WRITE,
+  roundUp,
+  SIGN_BIT_LIMIT,
+  TASK_SIZE_MAX,
+  type Vma,
+} from './memory.js';
+import { ALL_CAPS, type Caps, Process } from './process.js';
+import type { KernelProfile } from './profile.js';
+import { type Diagnostic, DriverRegistry, type StateTables } from './registry.js';
+import { fail, ok, type SysOutcome, type SysResult } from './result.js';
+
+export const O_RDONLY = 0;
+export const O_WRONLY = 1;
+export const O_RDWR = 2;
+export const O_NONBLOCK = 0x800;
+export const O_CLOEXEC = 0x80000;
+
+/** fs/select.c DEFAULT_POLLMASK: what poll() sees on a file without a poll method. */
+export const DEFAULT_POLLMASK = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
+
+/** Each process's allocations start below its own base, so a new process never reuses another's addresses. */
+const MM_BASE = 0x7f0000000000n;
+const MM_STRIDE = 0x10000000000n;
+/** The scratch pages vioctl builds ioctl and message arguments in (the caller's stack, in effect). */
+export const SCRATCH_SIZE = 0x10000n;
+
+export interface MmapRequest {
+  size: bigint;
+  prot: number;
+  kind: 'anon' | 'shared-anon' | 'memfd';
+  /** map this memfd object again (scenario `object:`) */
+  object?: MemObject;
+  /** MAP_FIXED_NOREPLACE */
+  at?: bigint;
+}
+
+export class Kernel {
+  readonly drivers = new DriverRegistry();
+  readonly processes: Process[] = [];
+  /** open files by file number, for state tables; removed on release */
+  readonly files = new Map<number, OpenFile>();
+  /** what drivers noticed during the current step (the runner drains it) */
+  diagnostics: Diagnostic[] = [];
+  /** per-driver global state (the vsock CID hash, ...), keyed by the driver's name */
+  readonly globals = new Map<string, unknown>();
+  private nextPid = 100;
+  private nextFile = 1;
+  private nextMm = 1;
+  private nextObject = 1;
+  private spawned = 0;
+
+  constructor(
+    readonly profile: KernelProfile,
+    readonly machine: Readonly<Record<string, unknown>>,
+  ) {}
+
+  // ---- processes ----
+
+  /** A new process with an empty fd table and a fresh address space below its own base. */
+  spawn(name: string, caps: Caps = ALL_CAPS): Process {
+    const base = MM_BASE - BigInt(this.spawned++) * MM_STRIDE;
+    const mm = new Mm(this.nextMm++, base);
+    const p = new Process(this.nextPid++, name, mm, caps);
+    this.mapScratch(p);
+    this.processes.push(p);
+    return p;
+  }
+
+  /** fork(): the same open files under the same numbers, and a copy of the address space. */
+  fork(parent: Process, name: string, caps?: Caps): Process {
+    const mm = parent.mm.clone(this.nextMm++, () => this.nextObject++);
+    const p = new Process(this.nextPid++, name, mm, caps ?? parent.caps);
+    for (const [fd, f] of parent.fds.sorted()) {
+      f.refs++;
+      p.fds.map.set(fd, f);
+    }
+    this.processes.push(p);
+    return p;
+  }
+
+  /** Ends a process: its fds close in order, then its mappings go. */
+  exit(p: Process): void {
+    for (const [fd] of p.fds.sorted()) this.close(p, fd);
+    p.mm.vmas.length = 0;
+    p.exited = true;
+  }
+
+  newObjectId(): number {
+    return this.nextObject++;
+  }
+
+  scratch(p: Process): bigint {
+    const v = p.mm.vmas.find((m) => m.hidden);
+    if (!v) throw new Error('internal: process without scratch mapping');
+    return v.start;
+  }
+
+  private mapScratch(p: Process): void {
+    const start = p.mm.allocate(SCRATCH_SIZE);
+    p.mm.insert({
+      start,
+      end: start + SCRATCH_SIZE,
+      obj: new MemObject('anon', SCRATCH_SIZE, this.nextObject++),
+      pgoff: 0n,
+      prot: PROT_READ | PROT_WRITE,
+      shared: false,
+      hidden: true,
+    });
+  }
+
+  ctx(proc: Process): CallCtx {
+    return { k: this, proc };
+  }
+
+  // ---- files ----
+
+  /** A new open file (for drivers that create files: eventfd, vfio device fds). */
+  newFile<P>(path: string, flags: number, ops: OpenFile<P>['ops'], priv: P): OpenFile<P> {
+    const f = new OpenFile(this.nextFile++, path, flags, ops, priv);
+    this.files.set(f.id, f as OpenFile);
+    return f;
+  }
+
+  fget(proc: Process, fd: number): OpenFile | undefined {
+    return proc.fds.get(fd);
+  }
+
+  /** fput(): drops one reference; the last one runs the driver's release. */
+  fput(f: OpenFile): void {
+    if (--f.refs > 0) return;
+    f.released = true;
+    this.files.delete(f.id);
+    f.ops.release?.(this, f);
+  }
+
+  /** Installs a file at the lowest free fd of `proc`. */
+  installFd(proc: Process, f: OpenFile): number {
+    return proc.fds.install(f);
+  }
+
+  // ---- syscalls ----
+
+  open(proc: Process, path: string, flags: number): SysResult {
+    const drv = this.drivers.claim(path);
+    if (!drv || !this.profile.models(drv.family) || !drv.exists(this, path)) {
+      return fail('ENOENT', 'do_sys_open', 'no such device node');
+    }
+    const id = this.nextFile++;
+    const r = drv.open(this.ctx(proc), path, flags, id);
+    if ('ok' in r) return r;
+    const f = new OpenFile(id, path, flags, r.ops, r.priv);
+    this.files.set(id, f);
+    return ok(this.installFd(proc, f));
+  }
+
+  close(proc: Process, fd: number): SysResult {
+    const f = proc.fds.remove(fd);
+    if (!f) return fail('EBADF', 'close_fd', '!file');
+    this.fput(f);
+    return ok(0);
+  }
+
+  /** ioctl(2): the VFS, then the driver's unlocked_ioctl; ENOIOCTLCMD becomes ENOTTY. */
+  ioctl(proc: Process, fd: number, cmd: number, arg: bigint): SysOutcome {
+    const f = proc.fds.get(fd);
+    if (!f) return fail('EBADF', 'ksys_ioctl', '!f.file');
+    if (!f.ops.ioctl) return fail('ENOTTY', 'vfs_ioctl', '!filp->f_op->unlocked_ioctl');
+    return f.ops.ioctl(this.ctx(proc), f, cmd >>> 0, arg);
+  }
+
+  read(proc: Process, fd: number, buf: bigint, len: number, nonblock: boolean): SysOutcome {
+    const f = proc.fds.get(fd);
+    if (!f) return fail('EBADF', 'ksys_read', '!f.file');
+    if ((f.flags & 3) === O_WRONLY) return fail('EBADF', 'vfs_read', '!(file->f_mode & FMODE_READ)');
+    if (!f.ops.read) return fail('EINVAL', 'vfs_read', '!file->f_op->read && !file->f_op->read_iter');
+    return f.ops.read(this.ctx(proc), f, buf, len, nonblock || (f.flags & O_NONBLOCK) !== 0);
+  }
+
+  write(proc: Process, fd: number, buf: bigint, len: number): SysResult {
+    const f = proc.fds.get(fd);
+    if (!f) return fail('EBADF', 'ksys_write', '!f.file');
+    if ((f.flags & 3) === O_RDONLY) return fail('EBADF', 'vfs_write', '!(file->f_mode & FMODE_WRITE)');
+    if (!f.ops.write) return fail('EINVAL', 'vfs_write', '!file->f_op->write && !file->f_op->write_iter');
+    return f.ops.write(this.ctx(proc), f, buf, len);
+  }
+
+  /** poll(2) on one fd without waiting: returns 0 or 1 with revents. */
+  poll(proc: Process, fd: number, events: number): { ret: number; revents: number } {
+    const f = proc.fds.get(fd);
+    if (!f) return { ret: 1, revents: 0x20 /* POLLNVAL */ };
+    const mask = f.ops.poll ? f.ops.poll(this.ctx(proc), f) : DEFAULT_POLLMASK;
+    // POLLERR and POLLHUP are always reported, whatever was asked (fs/select.c).
+    const revents = mask & (events | 0x8 | 0x10);
+    return { ret: revents ? 1 : 0, revents };
+  }
+
+  eventfd(proc: Process, initval = 0n): SysResult {
+    const e: EventFd = { count: initval, waiters: new Set() };
+    const f = this.newFile('anon_inode:[eventfd]', O_RDWR | O_NONBLOCK, EVENTFD_OPS, e);
+    return ok(this.installFd(proc, f as OpenFile));
+  }
+
+  eventfdOf(proc: Process, fd: number): EventFd | undefined {
+    return asEventFd(proc.fds.get(fd));
+  }
+
+  /** mmap of memory (not of a device file): deterministic top-down placement, EEXIST for a taken fixed address. */
+  mmap(proc: Process, req: MmapRequest): SysResult {
+    if (req.size === 0n) return fail('EINVAL', 'do_mmap', '!len');
+    const len = roundUp(req.size);
+    let start: bigint;
+    if (req.at !== undefined) {
+      if (req.at % PAGE_SIZE !== 0n) return fail('EINVAL', 'do_mmap', 'addr & ~PAGE_MASK (MAP_FIXED)');
+      if (proc.mm.overlaps(req.at, req.at + len)) {
+        return fail('EEXIST', 'do_mmap', 'MAP_FIXED_NOREPLACE && find_vma_intersection');
+      }
+      start = req.at;
+    } else {
+      start = proc.mm.allocate(len);
+    }
+    const obj = req.object ?? new MemObject(req.kind, len, this.nextObject++);
+    const vma: Vma = { start, end: start + len, obj, pgoff: 0n, prot: req.prot, shared: req.kind !== 'anon' };
+    proc.mm.insert(vma);
+    return ok(start);
+  }
+
+  munmap(proc: Process, addr: bigint, len: bigint): SysResult {
+    if (addr % PAGE_SIZE !== 0n) return fail('EINVAL', '__do_munmap', 'offset_in_page(start)');
+    if (len === 0n) return fail('EINVAL', '__do_munmap', '!len');
+    proc.mm.unmapRange(addr, addr + roundUp(len));
+    return ok(0);
+  }
+
+  /** A user buffer for `proc` built from bytes, in its scratch pages (the runner's argument area). */
+  stage(proc: Process, bytes: Uint8Array, at = 0n): bigint {
+    const addr = this.scratch(proc) + at;
+    const zero = new Uint8Array(Number(SCRATCH_SIZE - at) < bytes.length ? 0 : bytes.length);
+    proc.mm.copyToUser(addr, zero);
+    proc.mm.copyToUser(addr, bytes);
+    return addr;
+  }
+
+  /** State rows from every driver, after the core's own. */
+  driverState(tables: StateTables): void {
+    for (const d of this.drivers.drivers) d.state?.(this, tables);
+  }
+
+  /** access_ok() as this release's x86 code checks it (memory.ts). */
+  accessOk(addr: bigint, size: bigint): boolean {
+    return accessOk(addr, size, this.profile.has('access-ok-sign-bit') ? SIGN_BIT_LIMIT : TASK_SIZE_MAX);
+  }
+
+  diagnose(code: string, message: string): void {
+    this.diagnostics.push({ code, message });
+  }
+}

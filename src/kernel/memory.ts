@@ -1,0 +1,215 @@
+// Memory objects and address spaces. Every process has its own mm; mappings
+// are placed top-down from a per-mm base, so addresses are deterministic.
+// copy_from_user / copy_to_user check these mappings as the kernel's fault
+// path would: an address with no mapping, or without the needed protection, is
+// EFAULT at the call site.
+
+export const PAGE_SIZE = 0x1000n;
+/** x86-64 TASK_SIZE_MAX with 4-level paging: the end of user space. */
+export const TASK_SIZE_MAX = 0x7ffffffff000n;
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
+
+export type MemKind = 'anon' | 'shared-anon' | 'memfd' | 'device';
+
+/** A memory object (an anonymous region, a memfd, a device's pages). Pages are allocated on first write. */
+export class MemObject {
+  readonly id: number;
+  private readonly pages = new Map<bigint, Uint8Array>();
+  /** pages currently pinned for DMA (vhost-vdpa PA mode, vfio type1) */
+  pinned = 0;
+
+  constructor(
+    readonly kind: MemKind,
+    readonly size: bigint,
+    id: number,
+  ) {
+    this.id = id;
+  }
+
+  read(off: bigint, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    let done = 0;
+    while (done < len) {
+      const pos = off + BigInt(done);
+      const pg = pos / PAGE_SIZE;
+      const inPage = Number(pos % PAGE_SIZE);
+      const n = Math.min(len - done, 4096 - inPage);
+      const page = this.pages.get(pg);
+      if (page) out.set(page.subarray(inPage, inPage + n), done);
+      done += n;
+    }
+    return out;
+  }
+
+  write(off: bigint, data: Uint8Array): void {
+    let done = 0;
+    while (done < data.length) {
+      const pos = off + BigInt(done);
+      const pg = pos / PAGE_SIZE;
+      const inPage = Number(pos % PAGE_SIZE);
+      const n = Math.min(data.length - done, 4096 - inPage);
+      let page = this.pages.get(pg);
+      if (!page) {
+        page = new Uint8Array(4096);
+        this.pages.set(pg, page);
+      }
+      page.set(data.subarray(done, done + n), inPage);
+      done += n;
+    }
+  }
+
+  /** A private copy (fork of a private mapping). */
+  copy(id: number): MemObject {
+    const o = new MemObject(this.kind, this.size, id);
+    for (const [k, v] of this.pages) o.pages.set(k, v.slice());
+    return o;
+  }
+}
+
+export interface Vma {
+  readonly start: bigint;
+  /** exclusive */
+  readonly end: bigint;
+  readonly obj: MemObject;
+  /** offset of `start` inside obj */
+  readonly pgoff: bigint;
+  readonly prot: number;
+  readonly shared: boolean;
+  /** the scenario's name for the mapping; internal scratch mappings have none and are not shown */
+  name?: string;
+  /** set for the scratch area the runner builds ioctl arguments in */
+  readonly hidden?: boolean;
+  /** a device mapping (VM_IO | VM_PFNMAP): copy_from_user cannot reach it */
+  readonly io?: boolean;
+}
+
+export class Mm {
+  /** sorted by start, non-overlapping */
+  readonly vmas: Vma[] = [];
+
+  constructor(
+    readonly id: number,
+    /** the next top-down allocation ends here */
+    public top: bigint,
+  ) {}
+
+  findVma(addr: bigint): Vma | undefined {
+    const v = this.vmas;
+    let lo = 0;
+    let hi = v.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const m = v[mid]!;
+      if (addr < m.start) hi = mid - 1;
+      else if (addr >= m.end) lo = mid + 1;
+      else return m;
+    }
+    return undefined;
+  }
+
+  overlaps(start: bigint, end: bigint): boolean {
+    return this.vmas.some((m) => m.start < end && start < m.end);
+  }
+
+  insert(vma: Vma): void {
+    let i = 0;
+    while (i < this.vmas.length && this.vmas[i]!.start < vma.start) i++;
+    this.vmas.splice(i, 0, vma);
+  }
+
+  /** The next free top-down address for `size` bytes (page-rounded). */
+  allocate(size: bigint): bigint {
+    const len = roundUp(size);
+    let addr = this.top - len;
+    while (this.overlaps(addr, addr + len)) addr -= PAGE_SIZE;
+    this.top = addr;
+    return addr;
+  }
+
+  remove(vma: Vma): void {
+    const i = this.vmas.indexOf(vma);
+    if (i >= 0) this.vmas.splice(i, 1);
+  }
+
+  /** Removes every mapping in [start, end) (munmap), splitting none: vioctl unmaps whole mappings. */
+  unmapRange(start: bigint, end: bigint): Vma[] {
+    const gone = this.vmas.filter((m) => m.start < end && start < m.end);
+    for (const m of gone) this.remove(m);
+    return gone;
+  }
+
+  /**
+   * Walks [addr, addr+len) through the mappings, calling fn per piece; false when
+   * a byte is unmapped or lacks `prot` (the fault the kernel turns into EFAULT).
+   */
+  private walk(
+    addr: bigint,
+    len: number,
+    prot: number,
+    fn: (vma: Vma, objOff: bigint, done: number, n: number) => void,
+  ): boolean {
+    if (len === 0) return true;
+    if (addr < 0n || addr + BigInt(len) > TASK_SIZE_MAX) return false;
+    let done = 0;
+    while (done < len) {
+      const pos = addr + BigInt(done);
+      const vma = this.findVma(pos);
+      if (!vma || vma.io || (vma.prot & prot) !== prot) return false;
+      const n = Number(minBig(vma.end - pos, BigInt(len - done)));
+      fn(vma, vma.pgoff + (pos - vma.start), done, n);
+      done += n;
+    }
+    return true;
+  }
+
+  /** Whether every byte of [addr, addr+len) is mapped with `prot`, without touching it. */
+  accessible(addr: bigint, len: number, prot: number): boolean {
+    return this.walk(addr, len, prot, () => {});
+  }
+
+  /** copy_from_user: the bytes, or undefined where the kernel would get EFAULT. */
+  copyFromUser(addr: bigint, len: number): Uint8Array | undefined {
+    const out = new Uint8Array(len);
+    const okay = this.walk(addr, len, PROT_READ, (vma, off, done, n) => out.set(vma.obj.read(off, n), done));
+    return okay ? out : undefined;
+  }
+
+  /** copy_to_user: false where the kernel would get EFAULT (nothing is written then). */
+  copyToUser(addr: bigint, data: Uint8Array): boolean {
+    if (!this.accessible(addr, data.length, PROT_WRITE)) return false;
+    return this.walk(addr, data.length, PROT_WRITE, (vma, off, done, n) =>
+      vma.obj.write(off, data.subarray(done, done + n)),
+    );
+  }
+
+  /** fork(): shared mappings keep their objects, private ones are copied. */
+  clone(id: number, newObjectId: () => number): Mm {
+    const mm = new Mm(id, this.top);
+    for (const v of this.vmas) mm.vmas.push({ ...v, obj: v.shared ? v.obj : v.obj.copy(newObjectId()) });
+    return mm;
+  }
+}
+
+export function roundUp(size: bigint): bigint {
+  return ((size + PAGE_SIZE - 1n) / PAGE_SIZE) * PAGE_SIZE;
+}
+
+function minBig(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
+
+/**
+ * access_ok(): the range lies in user space and does not wrap. `limit` is where
+ * the release's x86 check ends user space: TASK_SIZE_MAX for the classic
+ * __chk_range_not_ok, or the sign bit for the 6.x valid_user_address form, which
+ * both oracle kernels (Debian 6.1.192 and 6.12.117) show: an IOTLB UPDATE of
+ * uaddr 0x800000000000 passes there.
+ */
+export function accessOk(addr: bigint, size: bigint, limit: bigint = TASK_SIZE_MAX): boolean {
+  const end = addr + size;
+  return addr >= 0n && size >= 0n && end < 1n << 64n && end <= limit;
+}
+
+/** the sign-bit form of access_ok's limit */
+export const SIGN_BIT_LIMIT = 1n << 63n;

@@ -1,0 +1,185 @@
+// The human report of one scenario: a heading, the step table, what went wrong under it, then the
+// state tables that have rows. Colour comes only from the chalk passed in (style-and-deps.md §B12):
+// every table gets an empty head/border style, else cli-table3 colours them even in a pipe.
+import type { ChalkInstance } from 'chalk';
+import Table from 'cli-table3';
+import type { ScenarioResult, StateRowOut, StepRecord } from '../scenario/run-result.js';
+import { errnoInfo, resolveErrnoName } from '../uapi/errno.js';
+import { hex, shortValue, truncate } from './format.js';
+
+export interface TextOptions {
+  chalk: ChalkInstance;
+  /** print every step even of a long run */
+  allSteps: boolean;
+}
+
+/** Past this many steps (and without allSteps) only the interesting steps and their neighbours print. */
+export const LONG_RUN = 200;
+/** Steps shown on each side of an interesting step in a long run. */
+const NEIGHBOURS = 2;
+
+/** State tables in the order they are printed; keys not listed here (a driver's own) follow. */
+const STATE_ORDER = [
+  'fds',
+  'vhost',
+  'vrings',
+  'iotlb',
+  'pending',
+  'vfio_groups',
+  'pci',
+  'tasks',
+  'diagnostics',
+];
+// `processes` is in every state, but pid and caps seldom matter to a reader: JSON has it.
+const STATE_HIDDEN = new Set(['processes']);
+
+/** A fresh plain style per table (cli-table3 keeps a reference to the options it is given). */
+function plain(): { head: string[]; border: string[]; compact: boolean } {
+  return { head: [], border: [], compact: true };
+}
+
+export function renderText(r: ScenarioResult, opts: TextOptions): string {
+  const c = opts.chalk;
+  const out: string[] = [heading(r, c)];
+  if (r.description !== undefined) out.push(c.dim(r.description));
+
+  const steps = r.steps;
+  const long = steps.length > LONG_RUN && !opts.allSteps;
+  const shown = long ? pickSteps(steps) : steps.map((_, i) => i);
+  if (long) out.push(summary(steps));
+  if (shown.length > 0) out.push(stepTable(steps, shown, c));
+
+  const notes = shown.flatMap((i) => stepNotes(steps[i]!, c));
+  if (notes.length > 0) out.push(c.bold('step diagnostics:'), ...notes);
+  const failures = steps.filter((s) => s.expect === 'fail');
+  if (failures.length > 0) {
+    out.push(c.bold('failed expectations:'));
+    for (const s of failures) {
+      const reasons = s.expectFailures?.length ? s.expectFailures : ['expectation failed'];
+      for (const why of reasons) out.push(`  ${c.red(`#${s.index}`)} ${oneLine(why)}`);
+    }
+  }
+
+  for (const key of stateKeys(r)) {
+    const rows = r.state[key] ?? [];
+    if (rows.length > 0) out.push('', c.bold(key), stateTable(rows));
+  }
+  return out.join('\n') + '\n';
+}
+
+function heading(r: ScenarioResult, c: ChalkInstance): string {
+  const patches = r.patches.length > 0 ? r.patches.join(', ') : 'none';
+  return `${c.bold(r.scenario)}  ${r.file}  kernel ${r.kernel}  patches: ${patches}`;
+}
+
+function summary(steps: readonly StepRecord[]): string {
+  const failedCalls = steps.filter((s) => s.errno !== null).length;
+  const failedExpect = steps.filter((s) => s.expect === 'fail').length;
+  const diags = steps.reduce((n, s) => n + s.diagnostics.length, 0);
+  return (
+    `${steps.length} steps, ${failedCalls} failed calls, ${failedExpect} expectation failures, ` +
+    `${diags} diagnostics (showing those steps and ${NEIGHBOURS} on each side; --all-steps for all)`
+  );
+}
+
+/** Positions of the steps that failed an expectation or have diagnostics, with their neighbours. */
+export function pickSteps(steps: readonly StepRecord[]): number[] {
+  const keep = new Set<number>();
+  steps.forEach((s, i) => {
+    if (s.expect !== 'fail' && s.diagnostics.length === 0) return;
+    const hi = Math.min(steps.length - 1, i + NEIGHBOURS);
+    for (let j = Math.max(0, i - NEIGHBOURS); j <= hi; j++) keep.add(j);
+  });
+  return [...keep].sort((a, b) => a - b);
+}
+
+function stepTable(steps: readonly StepRecord[], shown: readonly number[], c: ChalkInstance): string {
+  const t = new Table({
+    head: ['#', 'proc', 'call', 'args', 'ret', 'errno', ''].map((h) => c.bold(h)),
+    colAligns: ['right', 'left', 'left', 'left', 'right', 'left', 'left'],
+    style: plain(),
+  });
+  const gap = ['…', '', '', '', '', '', ''];
+  let next = 0;
+  for (const i of shown) {
+    if (i > next) t.push(gap);
+    t.push(stepRow(steps[i]!, c));
+    next = i + 1;
+  }
+  if (next < steps.length) t.push(gap);
+  return t.toString();
+}
+
+function stepRow(s: StepRecord, c: ChalkInstance): string[] {
+  const call = s.op === 'ioctl' || s.call === '' ? s.call || s.op : `${s.op}: ${s.call}`;
+  return [
+    String(s.index),
+    s.process,
+    truncate(oneLine(call)),
+    truncate(oneLine(s.args)),
+    retCell(s, c),
+    errnoCell(s, c),
+    s.expect === 'pass' ? c.green('✓') : s.expect === 'fail' ? c.red.bold('✗') : '',
+  ];
+}
+
+function retCell(s: StepRecord, c: ChalkInstance): string {
+  if (s.bug) return c.red.bold('BUG');
+  if (s.skipped) return c.dim('skipped');
+  if (s.paused !== undefined) return `paused at ${s.paused}`;
+  if (s.blocks) return 'blocks';
+  if (s.ret === null) return '';
+  return typeof s.ret === 'bigint' ? hex(s.ret) : String(s.ret);
+}
+
+/** `EFAULT Bad address`, and `(inner ENOENT)` where the kernel replaced the errno its check gave. */
+function errnoCell(s: StepRecord, c: ChalkInstance): string {
+  if (s.errno === null) return '';
+  let text = errnoText(s.errno);
+  if (s.site && s.site.errno !== s.errno) text += ` (inner ${s.site.errno})`;
+  return c.red(text);
+}
+
+export function errnoText(name: string): string {
+  const canonical = resolveErrnoName(name);
+  return canonical === undefined ? name : `${canonical} ${errnoInfo(canonical).text}`;
+}
+
+/** Lines under the table for one step: its diagnostics, a kernel BUG's site and stack, its note. */
+function stepNotes(s: StepRecord, c: ChalkInstance): string[] {
+  const tag = `  #${s.index}`;
+  const lines = s.diagnostics.map((d) => `${tag} ${c.yellow(`${d.code}: ${oneLine(d.message)}`)}`);
+  if (s.bug) {
+    const { function: fn, check } = s.bug.site;
+    const stack = s.bug.stack.length > 0 ? `; stack: ${s.bug.stack.join(' ← ')}` : '';
+    lines.push(`${tag} ${c.red.bold('kernel BUG')} in ${fn} (${check})${stack}`);
+  }
+  if (s.note !== undefined) lines.push(`${tag} ${c.dim(oneLine(s.note))}`);
+  return lines;
+}
+
+function stateKeys(r: ScenarioResult): string[] {
+  const extra = Object.keys(r.state).filter((k) => !STATE_ORDER.includes(k) && !STATE_HIDDEN.has(k));
+  return [...STATE_ORDER, ...extra];
+}
+
+function stateTable(rows: readonly StateRowOut[]): string {
+  // Columns are the union of the rows' keys, in first-seen order: rows of one table may differ
+  // (vsock rows have guest_cid, vdpa rows status).
+  const cols: string[] = [];
+  const seen = new Set<string>();
+  for (const row of rows) {
+    for (const k of Object.keys(row)) {
+      if (seen.has(k)) continue;
+      seen.add(k);
+      cols.push(k);
+    }
+  }
+  const t = new Table({ head: cols, style: plain() });
+  for (const row of rows) t.push(cols.map((k) => (Object.hasOwn(row, k) ? shortValue(row[k]!) : '')));
+  return t.toString();
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*[\r\n]+\s*/g, ' ');
+}

@@ -1,0 +1,78 @@
+// What a run produces, before any rendering. Values stay exact (bigint); only
+// src/report turns them into text or JSON. The shape mirrors the JSON contract
+// of scenario.md ("What a run prints").
+import type { Diagnostic } from '../kernel/registry.js';
+import type { Site } from '../kernel/result.js';
+
+/** An output value: bigints are 64-bit quantities (printed as hex), numbers are ≤ 32-bit values. */
+export type OutValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | readonly OutValue[]
+  | { readonly [k: string]: OutValue };
+
+export type ExpectStatus = 'none' | 'pass' | 'fail';
+
+export interface StepRecord {
+  index: number;
+  process: string;
+  op: string;
+  /** the ioctl name, a raw number's name or hex, else the action's main argument */
+  call: string;
+  /** short argument summary for the step table */
+  args: string;
+  /** null when the call did not return (blocks, paused, bug, skipped) */
+  ret: number | bigint | null;
+  errno: string | null;
+  errnoNum?: number;
+  site?: Site;
+  out: OutValue;
+  expect: ExpectStatus;
+  /** why an expectation failed, one line each */
+  expectFailures?: string[];
+  diagnostics: Diagnostic[];
+  blocks?: true;
+  paused?: string;
+  skipped?: true;
+  bug?: { site: Site; stack: string[] };
+  note?: string;
+}
+
+export type StateRowOut = Record<string, OutValue>;
+
+export interface RunState {
+  processes: StateRowOut[];
+  fds: StateRowOut[];
+  vhost: StateRowOut[];
+  vrings: StateRowOut[];
+  iotlb: StateRowOut[];
+  pending: StateRowOut[];
+  vfio_groups: StateRowOut[];
+  pci: StateRowOut[];
+  tasks: StateRowOut[];
+  diagnostics: StateRowOut[];
+  [key: string]: StateRowOut[];
+}
+
+export interface RunError {
+  line: number;
+  column: number;
+  message: string;
+}
+
+export interface ScenarioResult {
+  scenario: string;
+  description?: string;
+  file: string;
+  kernel: string;
+  patches: string[];
+  ok: boolean;
+  steps: StepRecord[];
+  state: RunState;
+  /** every step's diagnostics with its index, then the final state's with step null */
+  diagnostics: { step: number | null; code: string; message: string }[];
+  error?: RunError;
+}

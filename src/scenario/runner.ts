@@ -1,0 +1,277 @@
+// Runs a compiled scenario against a fresh emulated kernel and records every
+// step: pure (no I/O, no clock, no environment), so the same scenario always
+// gives the same result.
+import { Kernel, O_RDWR } from '../kernel/kernel.js';
+import { makeProfile } from '../kernel/profile.js';
+import type { Blocked, SysOutcome } from '../kernel/result.js';
+import { CONSTANTS } from '../uapi/constants.js';
+import { buildArg, resolveRequest } from './args.js';
+import { isMap } from './compile.js';
+import { checkExpect } from './expect.js';
+import type { Scenario, Step } from './model.js';
+import { outcomeFields } from './outcome.js';
+import type { OutValue, ScenarioResult, StepRecord } from './run-result.js';
+import { type ProcState, RunInputError, Runtime } from './runtime.js';
+import { snapshot, type TaskRow } from './snapshot.js';
+import { doMemory, doMessage, doProcess } from './steps.js';
+
+export interface RunSetup {
+  /** registers the driver families on a new kernel (src/drivers/index.ts) */
+  register(k: Kernel): void;
+}
+
+/** A call that has not finished: a blocking read waiting for a message. */
+interface Task {
+  name: string;
+  process: string;
+  step: number;
+  blocked: Blocked;
+  finish: (o: SysOutcome) => Partial<StepRecord>;
+  done?: Partial<StepRecord>;
+}
+
+function shortArgs(step: Step): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(step.raw)) {
+    if (k === step.action || k === 'expect' || k === 'note' || k === 'process' || k === 'save') continue;
+    parts.push(`${k}=${compact(v)}`);
+  }
+  return parts.join(' ');
+}
+
+function compact(v: unknown): string {
+  if (typeof v === 'bigint') return v < 0n || v < 10n ? v.toString() : `0x${v.toString(16)}`;
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return `[${v.map(compact).join(', ')}]`;
+  if (isMap(v))
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${k}: ${compact(x)}`)
+      .join(', ')}}`;
+  return String(v);
+}
+
+export function runScenario(s: Scenario, setup: RunSetup): ScenarioResult {
+  const profile = makeProfile(s.kernel, s.patches);
+  if (typeof profile === 'string') throw new Error(`internal: ${profile}`);
+  const k = new Kernel(profile, s.machine);
+  setup.register(k);
+  const rt = new Runtime(k, s);
+  const main = k.spawn('main');
+  rt.procs.set('main', { name: 'main', proc: main, fds: new Map(), maps: new Map() });
+  const tasks: Task[] = [];
+  const steps: StepRecord[] = [];
+  const result: ScenarioResult = {
+    scenario: s.name,
+    ...(s.description ? { description: s.description } : {}),
+    file: s.file,
+    kernel: s.kernel,
+    patches: s.patches,
+    ok: true,
+    steps,
+    state: snapshot(rt, []),
+    diagnostics: [],
+  };
+  try {
+    for (const step of s.steps) {
+      const rec = runStep(rt, step, tasks);
+      // a later step can end a wait: the waiting call continues inside it
+      for (const t of tasks) {
+        if (t.done) continue;
+        const o = t.blocked.retry();
+        if (o.ok !== 'blocked') t.done = t.finish(o);
+        else t.blocked = o;
+      }
+      rec.diagnostics.push(...k.diagnostics);
+      k.diagnostics = [];
+      steps.push(rec);
+      if (rec.expect === 'fail') result.ok = false;
+    }
+  } catch (e) {
+    if (!(e instanceof RunInputError)) throw e;
+    result.ok = false;
+    result.error = { line: e.line, column: e.column, message: e.message };
+  }
+  const taskRows: TaskRow[] = tasks
+    .filter((t) => !t.done)
+    .map((t) => ({ task: t.name, process: t.process, step: t.step, state: 'waiting', point: null }));
+  result.state = snapshot(rt, taskRows);
+  for (const r of steps) for (const d of r.diagnostics) result.diagnostics.push({ step: r.index, ...d });
+  for (const d of result.state.diagnostics) {
+    result.diagnostics.push({ step: null, code: String(d.code), message: String(d.message) });
+  }
+  return result;
+}
+
+function callName(step: Step): string {
+  const m = step.main;
+  if (typeof m === 'bigint') return `0x${m.toString(16)}`;
+  return typeof m === 'string' ? m : String(m);
+}
+
+function runStep(rt: Runtime, step: Step, tasks: Task[]): StepRecord {
+  const ps = rt.proc(step.process);
+  const rec: StepRecord = {
+    index: step.index,
+    process: step.process,
+    op: step.action,
+    call: callName(step),
+    args: shortArgs(step),
+    ret: 0,
+    errno: null,
+    out: null,
+    expect: 'none',
+    diagnostics: [],
+    ...(typeof step.raw.note === 'string' ? { note: step.raw.note } : {}),
+  };
+  /** names this step defines, usable in its own expectation */
+  const self = new Map<string, bigint>();
+  execute(rt, ps, step, rec, self, tasks);
+  save(rt, step, rec, self);
+  if (step.raw.expect !== undefined) {
+    const failures = checkExpect(rt, ps, rec, step.raw.expect, [...step.path, 'expect'], self);
+    rec.expect = failures.length ? 'fail' : 'pass';
+    if (failures.length) rec.expectFailures = failures;
+  }
+  return rec;
+}
+
+function save(rt: Runtime, step: Step, rec: StepRecord, self: Map<string, bigint>): void {
+  const sv = step.raw.save;
+  if (sv === undefined) return;
+  const put = (name: string, v: OutValue | undefined) => {
+    if (v === undefined || v === null) {
+      rt.saved.delete(name);
+      return;
+    }
+    const x = typeof v === 'number' ? BigInt(v) : v;
+    rt.saved.set(name, x);
+    if (typeof x === 'bigint') self.set(name, x);
+  };
+  if (typeof sv === 'string') {
+    put(sv, rec.out !== null ? rec.out : rec.errno === null && rec.ret !== null ? rec.ret : null);
+    return;
+  }
+  if (isMap(sv)) {
+    for (const [name, field] of Object.entries(sv)) {
+      const o = rec.out;
+      put(name, isMap(o) ? (o as Record<string, OutValue>)[field as string] : undefined);
+    }
+  }
+}
+
+function bindFd(ps: ProcState, name: unknown, rec: StepRecord): void {
+  if (typeof name !== 'string') return;
+  ps.fds.set(name, rec.errno === null && typeof rec.ret === 'number' ? rec.ret : -1);
+}
+
+function execute(
+  rt: Runtime,
+  ps: ProcState,
+  step: Step,
+  rec: StepRecord,
+  self: Map<string, bigint>,
+  tasks: Task[],
+) {
+  const k = rt.k;
+  const raw = step.raw;
+  const p = step.path;
+  switch (step.action) {
+    case 'open': {
+      let flags = O_RDWR;
+      if (raw.flags !== undefined) {
+        const list = Array.isArray(raw.flags) ? raw.flags : [raw.flags];
+        flags = 0;
+        list.forEach((f, i) => {
+          const v = typeof f === 'string' ? CONSTANTS.get(f) : undefined;
+          if (v === undefined)
+            rt.fail(
+              [...p, 'flags', i],
+              `flags: unknown open flag ${String(f)} (O_RDWR, O_RDONLY, O_WRONLY, O_NONBLOCK, O_CLOEXEC, ...)`,
+            );
+          flags |= Number(v);
+        });
+      }
+      Object.assign(rec, outcomeFields(k.open(ps.proc, step.main as string, flags)));
+      bindFd(ps, raw.as, rec);
+      return;
+    }
+    case 'close': {
+      const fd = rt.fd(ps, step.main, [...p, 'close']);
+      Object.assign(rec, outcomeFields(k.close(ps.proc, fd)));
+      return;
+    }
+    case 'eventfd': {
+      const init = raw.value === undefined ? 0n : rt.value(ps, raw.value, [...p, 'value'], 64);
+      Object.assign(rec, outcomeFields(k.eventfd(ps.proc, init)));
+      bindFd(ps, step.main, rec);
+      return;
+    }
+    case 'ioctl': {
+      const fd = rt.fd(ps, raw.fd, [...p, 'fd']);
+      const f = k.fget(ps.proc, fd);
+      const req = resolveRequest(rt, ps, step.main, [...p, 'ioctl'], f);
+      rec.call = req.call;
+      const built = buildArg(rt, ps, req, raw, p);
+      const o = k.ioctl(ps.proc, fd, req.number, built.arg);
+      Object.assign(rec, outcomeFields(o));
+      rec.out = built.readOut();
+      if (raw.as !== undefined) bindFd(ps, raw.as, rec);
+      return;
+    }
+    case 'write':
+    case 'read':
+    case 'poll':
+    case 'signal': {
+      const r = doMessage(rt, ps, step, rec);
+      if (r) {
+        const name = typeof raw.as === 'string' ? raw.as : `#${step.index}`;
+        tasks.push({ name, process: step.process, step: step.index, blocked: r.blocked, finish: r.finish });
+      }
+      return;
+    }
+    case 'mmap':
+    case 'poke':
+    case 'peek':
+    case 'munmap':
+      doMemory(rt, ps, step, rec, self);
+      return;
+    case 'fork':
+    case 'spawn':
+    case 'pass':
+    case 'exit':
+      doProcess(rt, ps, step, rec);
+      return;
+    case 'inspect': {
+      const st = snapshot(rt, []);
+      let rowsOut = st[step.main as string] ?? [];
+      if (raw.fd !== undefined) {
+        const f = k.fget(ps.proc, rt.fd(ps, raw.fd, [...p, 'fd']));
+        rowsOut = rowsOut.filter((r) => f !== undefined && r.file === f.id);
+      }
+      if (isMap(raw.where)) {
+        const where = raw.where;
+        rowsOut = rowsOut.filter((r) =>
+          Object.entries(where).every(([key, want]) => {
+            const got = r[key];
+            if (typeof want === 'bigint' || (typeof want === 'string' && typeof got !== 'string')) {
+              const w = rt.integer(ps, want, [...p, 'where', key]);
+              return (typeof got === 'bigint' || typeof got === 'number') && BigInt(got) === w;
+            }
+            return got === want;
+          }),
+        );
+      }
+      rec.out = rowsOut;
+      return;
+    }
+    case 'resume': {
+      const t = tasks.find((x) => x.name === step.main);
+      if (!t) rt.fail([...p, 'resume'], `resume: task "${String(step.main)}" was never started`);
+      if (t.done) Object.assign(rec, t.done);
+      else Object.assign(rec, { ret: null, errno: null, blocks: true });
+      return;
+    }
+    default:
+      rt.fail([...p, step.action], `action ${step.action} is not modelled yet`);
+  }
+}

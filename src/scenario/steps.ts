@@ -1,0 +1,274 @@
+// The executors of the message, memory and process actions.
+import { type MemObject, PROT_READ, PROT_WRITE } from '../kernel/memory.js';
+import type { Blocked, SysOutcome } from '../kernel/result.js';
+import { isMap } from './compile.js';
+import type { Step } from './model.js';
+import { outcomeFields } from './outcome.js';
+import type { OutValue, StepRecord } from './run-result.js';
+import type { ProcState, Runtime } from './runtime.js';
+
+const IOTLB_TYPES: Record<string, number> = {
+  MISS: 1,
+  UPDATE: 2,
+  INVALIDATE: 3,
+  ACCESS_FAIL: 4,
+  BATCH_BEGIN: 5,
+  BATCH_END: 6,
+  REMAP: 7,
+};
+const PERMS: Record<string, number> = { NONE: 0, RO: 1, WO: 2, RW: 3 };
+const MSG_SIZE = 72;
+/** where in the scratch pages a read() buffer goes (arguments use the start) */
+const READ_AT = 0x8000n;
+const POLL_DEFAULT = 0x1 | 0x2 | 0x4; // POLLIN | POLLPRI | POLLOUT
+
+function named(
+  rt: Runtime,
+  ps: ProcState,
+  v: unknown,
+  table: Record<string, number>,
+  path: (string | number)[],
+  bits: number,
+) {
+  if (typeof v === 'string' && Object.hasOwn(table, v)) return BigInt(table[v]!);
+  return v === undefined ? 0n : rt.value(ps, v, path, bits);
+}
+
+/** A vhost message as write() takes it: struct vhost_msg (v1) or vhost_msg_v2. */
+function encodeMessage(rt: Runtime, ps: ProcState, step: Step, version: 1 | 2): Uint8Array {
+  const raw = step.raw;
+  const p = step.path;
+  if (raw.data !== undefined) {
+    return Uint8Array.from(Buffer.from((raw.data as string).replace(/[\s:]/g, ''), 'hex'));
+  }
+  const m = (raw.iotlb ?? {}) as Record<string, unknown>;
+  const ip = [...p, 'iotlb'];
+  const b = new Uint8Array(MSG_SIZE);
+  const v = new DataView(b.buffer);
+  const header = raw.header === undefined ? BigInt(version) : rt.value(ps, raw.header, [...p, 'header'], 32);
+  v.setUint32(0, Number(header), true);
+  if (version === 2 && m.asid !== undefined)
+    v.setUint32(4, Number(rt.value(ps, m.asid, [...ip, 'asid'], 32)), true);
+  v.setBigUint64(8, m.iova === undefined ? 0n : rt.value(ps, m.iova, [...ip, 'iova'], 64), true);
+  v.setBigUint64(16, m.size === undefined ? 0n : rt.value(ps, m.size, [...ip, 'size'], 64), true);
+  v.setBigUint64(24, m.uaddr === undefined ? 0n : rt.value(ps, m.uaddr, [...ip, 'uaddr'], 64), true);
+  b[32] = Number(named(rt, ps, m.perm, PERMS, [...ip, 'perm'], 8));
+  b[33] = Number(named(rt, ps, m.type, IOTLB_TYPES, [...ip, 'type'], 8));
+  return b;
+}
+
+/** read()'s out: the header's type and asid, and the iotlb message. */
+function decodeMessage(b: Uint8Array): OutValue {
+  const v = new DataView(b.buffer, b.byteOffset);
+  return {
+    type: v.getUint32(0, true),
+    asid: v.getUint32(4, true),
+    iotlb: {
+      type: b[33]!,
+      iova: v.getBigUint64(8, true),
+      size: v.getBigUint64(16, true),
+      uaddr: v.getBigUint64(24, true),
+      perm: b[32]!,
+    },
+  };
+}
+
+export interface Pending {
+  blocked: Blocked;
+  finish: (o: SysOutcome) => Partial<StepRecord>;
+}
+
+/** write:, read:, poll:, signal: — returns a pending task when the call blocks. */
+export function doMessage(rt: Runtime, ps: ProcState, step: Step, rec: StepRecord): Pending | undefined {
+  const k = rt.k;
+  const raw = step.raw;
+  const p = step.path;
+  const fd = rt.fd(ps, step.main, [...p, step.action]);
+  const f = k.fget(ps.proc, fd);
+  switch (step.action) {
+    case 'write': {
+      const dflt = f?.ops.defaultMsgVersion?.(f) ?? 1;
+      const version = raw.version === undefined ? dflt : (Number(raw.version) as 1 | 2);
+      const bytes = encodeMessage(rt, ps, step, version);
+      const len = raw.len === undefined ? bytes.length : Number(rt.value(ps, raw.len, [...p, 'len'], 32));
+      const buf = new Uint8Array(Math.max(len, bytes.length));
+      buf.set(bytes);
+      const addr = k.stage(ps.proc, buf);
+      Object.assign(rec, outcomeFields(k.write(ps.proc, fd, addr, len)));
+      return undefined;
+    }
+    case 'signal': {
+      const b = new Uint8Array(8);
+      const val = raw.value === undefined ? 1n : rt.value(ps, raw.value, [...p, 'value'], 64);
+      new DataView(b.buffer).setBigUint64(0, val, true);
+      const addr = k.stage(ps.proc, b);
+      Object.assign(rec, outcomeFields(k.write(ps.proc, fd, addr, 8)));
+      return undefined;
+    }
+    case 'poll': {
+      const events =
+        raw.events === undefined ? POLL_DEFAULT : Number(rt.value(ps, raw.events, [...p, 'events'], 16));
+      const r = k.poll(ps.proc, fd, events);
+      rec.ret = r.ret;
+      rec.out = { revents: r.revents };
+      return undefined;
+    }
+    default: {
+      const isEventfd = f?.ops.kind === 'eventfd';
+      const len =
+        raw.len === undefined ? (isEventfd ? 8 : MSG_SIZE) : Number(rt.value(ps, raw.len, [...p, 'len'], 32));
+      const addr = k.stage(ps.proc, new Uint8Array(Math.min(len, 0x8000)), READ_AT);
+      const finish = (o: SysOutcome): Partial<StepRecord> => {
+        const fields = outcomeFields(o);
+        let out: OutValue = null;
+        if (o.ok === true && typeof o.ret === 'number' && o.ret > 0) {
+          const b = ps.proc.mm.copyFromUser(addr, o.ret);
+          if (b) out = isEventfd ? { value: new DataView(b.buffer).getBigUint64(0, true) } : decodeMessage(b);
+        }
+        return { ...fields, out };
+      };
+      const o = k.read(ps.proc, fd, addr, len, raw.nonblock === true);
+      Object.assign(rec, finish(o));
+      return o.ok === 'blocked' ? { blocked: o, finish } : undefined;
+    }
+  }
+}
+
+const PROTS: Record<string, number> = { rw: PROT_READ | PROT_WRITE, r: PROT_READ, w: PROT_WRITE, none: 0 };
+
+/** mmap:, poke:, peek:, munmap: */
+export function doMemory(
+  rt: Runtime,
+  ps: ProcState,
+  step: Step,
+  rec: StepRecord,
+  self: Map<string, bigint>,
+): void {
+  const k = rt.k;
+  const raw = step.raw;
+  const p = step.path;
+  const name = step.main as string;
+  switch (step.action) {
+    case 'mmap': {
+      const size = rt.value(ps, raw.size, [...p, 'size'], 64);
+      let object: MemObject | undefined;
+      if (typeof raw.object === 'string') {
+        const holder =
+          ps.maps.get(raw.object) !== undefined
+            ? ps
+            : [...rt.procs.values()].find((x) => x.maps.has(raw.object as string));
+        const m = holder?.maps.get(raw.object);
+        object = m ? holder?.proc.mm.findVma(m.addr)?.obj : undefined;
+        if (!object) rt.fail([...p, 'object'], `object: mapping "${raw.object}" is gone`);
+      }
+      const kind = raw.memfd === true || object ? 'memfd' : raw.shared === true ? 'shared-anon' : 'anon';
+      const at = raw.at === undefined ? undefined : rt.value(ps, raw.at, [...p, 'at'], 64);
+      const o = k.mmap(ps.proc, {
+        size,
+        prot: PROTS[(raw.prot as string) ?? 'rw']!,
+        kind,
+        ...(object ? { object } : {}),
+        ...(at !== undefined ? { at } : {}),
+      });
+      Object.assign(rec, outcomeFields(o));
+      if (o.ok) {
+        const addr = o.ret as bigint;
+        ps.maps.set(name, { addr, size });
+        const v = ps.proc.mm.findVma(addr);
+        if (v) v.name = name;
+        self.set(name, addr);
+      } else {
+        ps.maps.set(name, { addr: -1n, size: 0n });
+        self.set(name, -1n);
+      }
+      return;
+    }
+    case 'munmap': {
+      const m = ps.maps.get(name)!;
+      Object.assign(rec, outcomeFields(k.munmap(ps.proc, m.addr, m.size)));
+      return;
+    }
+    default: {
+      const m = ps.maps.get(name)!;
+      const width = raw.width === undefined ? 4 : Number(raw.width);
+      const off = raw.offset === undefined ? 0n : rt.value(ps, raw.offset, [...p, 'offset'], 64);
+      const addr = m.addr + off;
+      const vma = ps.proc.mm.findVma(addr);
+      const inside = vma !== undefined && addr + BigInt(width) <= vma.end;
+      if (!inside)
+        rt.fail(
+          [...p, 'offset'],
+          `${step.action}: offset 0x${off.toString(16)} is outside mapping "${name}"`,
+        );
+      const objOff = vma.pgoff + (addr - vma.start);
+      if (step.action === 'poke') {
+        const x = rt.value(ps, raw.value, [...p, 'value'], width * 8);
+        const b = new Uint8Array(width);
+        let y = x;
+        for (let i = 0; i < width; i++, y >>= 8n) b[i] = Number(y & 0xffn);
+        vma.obj.write(objOff, b);
+        rec.ret = 0;
+        return;
+      }
+      const b = vma.obj.read(objOff, width);
+      let x = 0n;
+      for (let i = width - 1; i >= 0; i--) x = (x << 8n) | BigInt(b[i]!);
+      rec.ret = width === 8 ? x : Number(x);
+      rec.out = rec.ret;
+      return;
+    }
+  }
+}
+
+/** fork:, spawn:, pass:, exit: */
+export function doProcess(rt: Runtime, ps: ProcState, step: Step, rec: StepRecord): void {
+  const k = rt.k;
+  const raw = step.raw;
+  const p = step.path;
+  const caps = Array.isArray(raw.caps) ? new Set(raw.caps as string[]) : undefined;
+  switch (step.action) {
+    case 'fork': {
+      const name = step.main as string;
+      const child = k.fork(ps.proc, name, caps);
+      rt.procs.set(name, { name, proc: child, fds: new Map(ps.fds), maps: new Map(ps.maps) });
+      rec.ret = child.pid;
+      return;
+    }
+    case 'spawn': {
+      const name = step.main as string;
+      const child = k.spawn(name, caps);
+      rt.procs.set(name, { name, proc: child, fds: new Map(), maps: new Map() });
+      rec.ret = 0;
+      return;
+    }
+    case 'pass': {
+      const fd = rt.fd(ps, step.main, [...p, 'pass']);
+      const to = rt.proc(raw.to as string);
+      const f = k.fget(ps.proc, fd);
+      if (!f) {
+        Object.assign(
+          rec,
+          outcomeFields({
+            ok: false,
+            errno: 'EBADF',
+            site: { function: 'scm_fp_copy', check: '!fget_raw(fd)', errno: 'EBADF' },
+          }),
+        );
+        to.fds.set(raw.as as string, -1);
+        return;
+      }
+      f.refs++;
+      const n = k.installFd(to.proc, f);
+      to.fds.set(raw.as as string, n);
+      rec.ret = n;
+      return;
+    }
+    case 'exit': {
+      k.exit(rt.proc(step.main as string).proc);
+      rec.ret = 0;
+      return;
+    }
+    default:
+      if (isMap(raw)) rt.fail(p, `internal: ${step.action}`);
+  }
+}
