@@ -15,6 +15,9 @@ export interface TextOptions {
 
 /** Past this many steps (and without allSteps) only the interesting steps and their neighbours print. */
 export const LONG_RUN = 200;
+/** Cell widths of the step table's free-text columns, so a row fits a terminal. */
+const ARGS_MAX = 48;
+const OUT_MAX = 40;
 /** Steps shown on each side of an interesting step in a long run. */
 const NEIGHBOURS = 2;
 
@@ -50,7 +53,7 @@ export function renderText(r: ScenarioResult, opts: TextOptions): string {
   if (shown.length > 0) out.push(stepTable(steps, shown, c));
 
   const notes = shown.flatMap((i) => stepNotes(steps[i]!, c));
-  if (notes.length > 0) out.push(c.bold('step diagnostics:'), ...notes);
+  if (notes.length > 0) out.push(c.bold('notes and diagnostics:'), ...notes);
   const failures = steps.filter((s) => s.expect === 'fail');
   if (failures.length > 0) {
     out.push(c.bold('failed expectations:'));
@@ -95,11 +98,11 @@ export function pickSteps(steps: readonly StepRecord[]): number[] {
 
 function stepTable(steps: readonly StepRecord[], shown: readonly number[], c: ChalkInstance): string {
   const t = new Table({
-    head: ['#', 'proc', 'call', 'args', 'ret', 'errno', ''].map((h) => c.bold(h)),
-    colAligns: ['right', 'left', 'left', 'left', 'right', 'left', 'left'],
+    head: ['#', 'proc', 'call', 'args', 'ret', 'out', 'errno', ''].map((h) => c.bold(h)),
+    colAligns: ['right', 'left', 'left', 'left', 'right', 'left', 'left', 'left'],
     style: plain(),
   });
-  const gap = ['…', '', '', '', '', '', ''];
+  const gap = ['…', '', '', '', '', '', '', ''];
   let next = 0;
   for (const i of shown) {
     if (i > next) t.push(gap);
@@ -116,8 +119,9 @@ function stepRow(s: StepRecord, c: ChalkInstance): string[] {
     String(s.index),
     s.process,
     truncate(oneLine(call)),
-    truncate(oneLine(s.args)),
+    truncate(oneLine(s.args), ARGS_MAX),
     retCell(s, c),
+    s.out === null || s.out === s.ret ? '' : truncate(shortValue(s.out), OUT_MAX),
     errnoCell(s, c),
     s.expect === 'pass' ? c.green('✓') : s.expect === 'fail' ? c.red.bold('✗') : '',
   ];
@@ -154,7 +158,7 @@ function stepNotes(s: StepRecord, c: ChalkInstance): string[] {
     const stack = s.bug.stack.length > 0 ? `; stack: ${s.bug.stack.join(' ← ')}` : '';
     lines.push(`${tag} ${c.red.bold('kernel BUG')} in ${fn} (${check})${stack}`);
   }
-  if (s.note !== undefined) lines.push(`${tag} ${c.dim(oneLine(s.note))}`);
+  if (s.note !== undefined) lines.push(`${tag} ${c.dim(`note: ${oneLine(s.note)}`)}`);
   return lines;
 }
 
