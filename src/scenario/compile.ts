@@ -3,6 +3,7 @@
 // name is one InputError at its own file:line:column.
 import { type Family, isPatchName, makeProfile, PATCHES } from '../kernel/profile.js';
 import { ioctlByName } from '../uapi/ioctls.js';
+import { isMap } from './compile-util.js';
 import { InputError } from './input-error.js';
 import type { LoadedDocument, YamlPath } from './load.js';
 import {
@@ -15,6 +16,7 @@ import {
   type Scenario,
   type Step,
 } from './model.js';
+import { checkStepValues } from './static-values.js';
 import { parseIntLiteral } from './values.js';
 
 export const DEFAULT_KERNEL = '6.12';
@@ -44,9 +46,7 @@ export interface CompileOptions {
   nodeFamily(path: string): Family | undefined;
 }
 
-export function isMap(v: unknown): v is Raw {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+export { isMap } from './compile-util.js';
 
 class Checker {
   constructor(
@@ -195,7 +195,12 @@ function compileStep(
       'key',
     );
   }
-  c.keys(raw, path, [action, ...COMMON_KEYS, ...ACTION_KEYS[action]], `a ${action} step`);
+  c.keys(
+    raw,
+    path,
+    [action, ...COMMON_KEYS, ...ACTION_KEYS[action]],
+    `${/^[aeiou]/.test(action) ? 'an' : 'a'} ${action} step`,
+  );
   const procName =
     raw.process === undefined ? 'main' : c.string(raw.process, [...path, 'process'], 'process');
   const proc = scope.proc(procName);
@@ -429,6 +434,7 @@ function compileStep(
     checkRefs(raw.expect, sp('expect'), extra);
   }
   for (const n of selfNames) scope.saved.add(n);
+  checkStepValues(c, step);
   return step;
 }
 

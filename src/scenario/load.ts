@@ -89,6 +89,8 @@ const msg = {
   ambiguousAnchor: () => msg.syntax('Anchor ending in : is ambiguous'),
   ambiguousAlias: () => msg.syntax('Alias ending in : is ambiguous'),
   compactMap: () => msg.syntax('Nested mappings are not allowed in compact mappings'),
+  dashAfterEmpty: () =>
+    "a '-' less indented than the empty list item before it: write that item as '~' (needed for files over 2 MiB)",
   internal: (e: unknown) => `could not read the YAML: ${lcfirst(e instanceof Error ? e.message : String(e))}`,
 };
 
@@ -180,6 +182,11 @@ const LBRACE = 0x7b;
 const RBRACE = 0x7d;
 const PIPE = 0x7c;
 const GT = 0x3e;
+
+function hasNewline(text: string, from: number, to: number): boolean {
+  const nl = text.indexOf('\n', from);
+  return nl !== -1 && nl < to;
+}
 
 /** Whitespace, a line break or the end of the text (charCodeAt gives NaN past the end). */
 function isBlankOrEnd(c: number): boolean {
@@ -582,6 +589,7 @@ const F_EXPECT_VALUE = 2; // a flow collection's last key was followed by ':'
 const F_PAIRS = 4; // a flow sequence holds single-pair maps
 const F_FLOW = 8; // inside a flow collection
 const F_CHILD = 16; // a child was opened
+const F_EXPLICIT = 32; // a block map's last key was explicit (`? key`)
 
 /** js-yaml's own recursion bound; our depth rule fires long before (≤ 2 frames per level). */
 const JS_MAX_DEPTH = 250;
@@ -685,13 +693,15 @@ class Tracker {
       this.flags[p]! |= F_CHILD;
     }
     this.open[d] = pos;
-    this.flags[d] = d > 1 && this.flags[p]! & F_FLOW ? F_FLOW : 0;
+    const inFlow = d > 1 && (this.flags[p]! & F_FLOW) !== 0;
+    this.flags[d] = inFlow ? F_FLOW : 0;
     this.index[d] = 0;
     this.anchor[d] = undefined;
     this.keyStr[d] = undefined;
     // Properties, then the content's first character. For an empty node this may peek at the
     // next node (a tag there is refused all the same; an anchor there is set again by its node).
     let s = skipSeparation(text, pos);
+    let propsEnd = -1;
     for (;;) {
       const c = text.charCodeAt(s);
       if (c === AMP) {
@@ -701,6 +711,7 @@ class Tracker {
         const a: AnchorState = { open: true };
         this.anchors.set(name, a);
         this.anchor[d] = a;
+        propsEnd = e;
         s = skipSeparation(text, e);
       } else if (c === BANG) {
         this.violation(s, msg.tag(tagText(text, s)));
@@ -708,27 +719,22 @@ class Tracker {
     }
     this.start[d] = s;
     this.lastEnd[d] = s;
-    const c = text.charCodeAt(s);
-    let k: number;
-    if (c === LBRACKET) k = K_FSEQ;
-    else if (c === LBRACE) k = K_FMAP;
-    else if (c === STAR) k = K_ALIAS;
-    else if (this.flags[d]! & F_FLOW) k = K_SCALAR;
-    else if (c === DASH && isBlankOrEnd(text.charCodeAt(s + 1))) k = K_BSEQ;
-    else if ((c === QUESTION || c === COLON) && isBlankOrEnd(text.charCodeAt(s + 1))) k = K_BMAP;
-    else if (c === PIPE || c === GT) k = K_SCALAR;
-    else k = K_CAND;
-    if (k === K_FSEQ || k === K_FMAP) this.flags[d]! |= F_FLOW;
 
-    let role: number = R_SAME;
+    // The role in the parent, and whether js-yaml first tries a block collection here (composeNode's
+    // allowBlockCollections: block context, and compact or on a new line, and no properties on the
+    // content's line). If it does, a flow collection, alias or scalar is read by a child frame.
+    let role = R_SAME;
     let idx = -1;
+    let compact = false;
     if (d === 1) {
       role = R_ROOT;
+      compact = true;
       this.docs.push({ rootOpen: pos, rootStart: s, empty: false });
     } else {
       const pk = this.kind[p]!;
       if (pk === K_BSEQ) {
         role = R_ITEM;
+        compact = true;
         idx = this.countDashes(p, pos);
       } else if (pk === K_FSEQ) {
         if (this.flags[p]! & F_EXPECT_VALUE) role = R_PAIR_VALUE;
@@ -739,18 +745,43 @@ class Tracker {
       } else if (pk === K_FMAP) {
         role = this.flags[p]! & F_EXPECT_VALUE ? R_VALUE : R_KEY;
       } else if (pk === K_BMAP) {
-        // js-yaml opens a value right after its ':' indicator, a key anywhere else.
-        if (text.charCodeAt(pos - 1) === COLON) {
+        // js-yaml opens a value right after its ':' indicator, an explicit key right after '?'.
+        const before = text.charCodeAt(pos - 1);
+        if (before === COLON) {
           role = R_VALUE;
           if (!(this.flags[p]! & F_PENDING_KEY)) this.violation(pos - 1, msg.key(null));
-        } else role = R_KEY;
-      } else if (pk === K_CAND) {
-        if (k !== K_FSEQ && k !== K_FMAP) role = R_FIRST;
-        else if (flowKeyFollows(text, s)) {
-          this.resolveMap(p);
+          compact = (this.flags[p]! & F_EXPLICIT) !== 0;
+          this.flags[p]! &= ~F_EXPLICIT;
+        } else {
           role = R_KEY;
+          compact = before === QUESTION;
+          if (compact) this.flags[p]! |= F_EXPLICIT;
+          else this.flags[p]! &= ~F_EXPLICIT;
         }
-      }
+      } else if (pk === K_CAND) role = R_FIRST;
+    }
+    const sameLineProps = propsEnd >= 0 && !hasNewline(text, propsEnd, s);
+    const blockTry = !inFlow && role !== R_FIRST && !sameLineProps && (compact || hasNewline(text, pos, s));
+    const c = text.charCodeAt(s);
+    let k: number;
+    if (inFlow || !blockTry) {
+      if (c === LBRACKET) k = K_FSEQ;
+      else if (c === LBRACE) k = K_FMAP;
+      else if (c === STAR) k = K_ALIAS;
+      // js-yaml re-reads `&a key: v` as a block map whose first key has the properties.
+      else if (sameLineProps && !inFlow && role !== R_FIRST && c !== PIPE && c !== GT) k = K_CAND;
+      else k = K_SCALAR;
+    } else if (c === DASH && isBlankOrEnd(text.charCodeAt(s + 1))) k = K_BSEQ;
+    else if ((c === QUESTION || c === COLON) && isBlankOrEnd(text.charCodeAt(s + 1))) k = K_BMAP;
+    else if (c === PIPE || c === GT) k = K_SCALAR;
+    else k = K_CAND;
+    if (k === K_FSEQ || k === K_FMAP) this.flags[d]! |= F_FLOW;
+    if (k === K_BSEQ) this.index[d] = 0;
+    if (role === R_FIRST && (k === K_FSEQ || k === K_FMAP)) {
+      if (flowKeyFollows(text, s)) {
+        this.resolveMap(p);
+        role = R_KEY;
+      } else role = R_SAME;
     }
     this.kind[d] = k;
     this.role[d] = role;
@@ -790,7 +821,8 @@ class Tracker {
         this.closeKey(d, p, r, empty);
       }
     } else if (role === R_KEY) {
-      this.closeKey(d, p, r, empty);
+      // An empty implicit key in a block map is js-yaml probing for one more entry, not a key.
+      if (!empty || this.kind[p] !== K_BMAP || this.flags[p]! & F_EXPLICIT) this.closeKey(d, p, r, empty);
       if (this.kind[p] === K_FMAP && text.charCodeAt(skipSeparation(text, end)) === COLON) {
         this.flags[p]! |= F_EXPECT_VALUE;
       }
@@ -813,7 +845,8 @@ class Tracker {
           Object.setPrototypeOf(item, null);
       }
     }
-    if (this.target) this.closeTarget(d, k, empty, end);
+    if (k === K_BSEQ) this.scanDashes(d, this.lastEnd[d]!, end, false); // trailing empty items
+    if (this.target) this.closeTarget(d, empty);
     this.top--;
   }
 
@@ -849,31 +882,43 @@ class Tracker {
     if (this.cdepth[p]! > MAX_DEPTH) throw this.depthViolation();
     // js-yaml accepts `x: &a k: v` (a map starting on its key's line, found by re-reading the
     // properties as the first key's); YAML does not.
-    if (this.role[p] === R_VALUE) {
-      const nl = this.text.indexOf('\n', this.open[p]!);
-      if (nl === -1 || nl > this.start[p]!)
-        this.violation(skipSeparation(this.text, this.open[p]!), msg.compactMap());
+    if (this.role[p] === R_VALUE && !hasNewline(this.text, this.open[p]!, this.start[p]!)) {
+      this.violation(skipSeparation(this.text, this.open[p]!), msg.compactMap());
     }
   }
 
   /** Index of the item opening at `pos`: '-' indicators since the last item (empty ones have no event). */
   private countDashes(p: number, pos: number): number {
+    const n = this.scanDashes(p, this.lastEnd[p]!, pos, true);
+    const idx = this.index[p]! + Math.max(n, 1) - 1;
+    this.index[p] = idx + 1;
+    return idx;
+  }
+
+  /**
+   * The '-' indicators of sequence p in [from, to): all but the item's own (the last, if `item`)
+   * are empty items. js-yaml 4 takes a less indented '-' after an empty item as one more item of
+   * the inner sequence (`- -\n- x` is [[null, x]] to it, [[null], x] to YAML), so refuse that.
+   */
+  private scanDashes(p: number, from: number, to: number, item: boolean): number {
     const text = this.text;
     let prev = -1;
     let n = 0;
-    for (let i = this.lastEnd[p]!; i < pos; i++) {
+    let column = -1;
+    for (let i = from; i < to; i++) {
       const c = text.charCodeAt(i);
       if (c === HASH) {
-        while (i < pos && text.charCodeAt(i) !== LF) i++;
+        while (i < to && text.charCodeAt(i) !== LF) i++;
       } else if (c === DASH && isBlankOrEnd(text.charCodeAt(i + 1))) {
+        if (column < 0) column = this.start[p]! - (text.lastIndexOf('\n', this.start[p]! - 1) + 1);
+        if (i - (text.lastIndexOf('\n', i - 1) + 1) !== column) this.violation(i, msg.dashAfterEmpty());
         if (prev >= 0) this.emptyItem(p, this.index[p]! + n - 1, prev);
         prev = i;
         n++;
       }
     }
-    const idx = this.index[p]! + Math.max(n, 1) - 1;
-    this.index[p] = idx + 1;
-    return idx;
+    if (!item && prev >= 0) this.emptyItem(p, this.index[p]! + n - 1, prev);
+    return n;
   }
 
   /** An empty block sequence item (after the '-' at `dash`) has no node event; note it for locate. */
@@ -916,21 +961,11 @@ class Tracker {
     }
   }
 
-  private closeTarget(d: number, k: number, empty: boolean, end: number): void {
+  private closeTarget(d: number, empty: boolean): void {
     const t = this.target!;
     if (t.frame === d && empty) t.offset = emptyNodeOffset(this.text, this.open[d]!);
     const m = this.match[d]!;
     if (m < 0) return;
-    if (k === K_BSEQ) {
-      // Trailing empty items of a block sequence.
-      const text = this.text;
-      let idx = this.index[d]!;
-      for (let i = this.lastEnd[d]!; i < end; i++) {
-        const c = text.charCodeAt(i);
-        if (c === HASH) while (i < end && text.charCodeAt(i) !== LF) i++;
-        else if (c === DASH && isBlankOrEnd(text.charCodeAt(i + 1))) this.emptyItem(d, idx++, i);
-      }
-    }
     // Done once the deepest matching node is complete; a pair key is not its pair map's end.
     if (!(this.role[d] === R_ITEM && this.flags[d - 1]! & F_EXPECT_VALUE)) throw STOP;
   }
@@ -1059,12 +1094,11 @@ class FastDocument implements LoadedDocument {
     } catch (e) {
       if (e !== STOP) return { offset: root, exact: false };
     }
+    // A key without a value (`{a}`) still has a position of its own.
+    if (part === 'key' && target.keyOffset >= 0)
+      return { offset: this.sliceStart + target.keyOffset, exact: true };
     if (target.depth < 0) return { offset: root, exact: false };
-    const exact = target.depth === path.length;
-    if (exact && part === 'key' && target.keyOffset >= 0) {
-      return { offset: this.sliceStart + target.keyOffset, exact };
-    }
-    return { offset: this.sliceStart + target.offset, exact };
+    return { offset: this.sliceStart + target.offset, exact: target.depth === path.length };
   }
 }
 
