@@ -3,9 +3,11 @@
 import type { Kernel } from '../kernel/kernel.js';
 import type { Family } from '../kernel/profile.js';
 import type { DriverModule } from '../kernel/registry.js';
+import { tunDriver } from './tun/tun.js';
+import { vhostNetDriver } from './vhost/net.js';
 import { vhostVsockDriver } from './vhost/vsock.js';
 
-export const DRIVERS: readonly DriverModule[] = [vhostVsockDriver];
+export const DRIVERS: readonly DriverModule[] = [vhostNetDriver, vhostVsockDriver, tunDriver];
 
 export function registerDrivers(k: Kernel): void {
   for (const d of DRIVERS) k.drivers.register(d);

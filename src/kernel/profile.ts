@@ -31,6 +31,8 @@ export const FEATURES = {
     'ca50ec377c2e "vhost: Allow null msg.size on VHOST_IOTLB_INVALIDATE" (6.6, Debian 6.1.192): size-0 INVALIDATE reaches the handler again',
   'iotlb-split-full-range': 'e2ae38cf3d91 (5.17): [0, U64_MAX] is stored as two IOTLB entries',
   'net-ring-reset': 'vhost-net offers VIRTIO_F_RING_RESET (6.3)',
+  'net-backend-clear-msg':
+    '9526f9a2b762 "vhost/net: Clear the pending messages when the backend is removed" (6.2, stable 5.10.168 and 6.1.y)',
   'access-ok-sign-bit':
     'x86 access_ok() as valid_user_address(): user space ends at the sign bit, not TASK_SIZE_MAX (seen on both oracle kernels)',
   'vhost-worker-task': 'vhost_task workers (6.4): worker creation errors reported as ENOMEM',
@@ -75,13 +77,19 @@ const F_517: ProfileFeature[] = [
   'iotlb-size0-check',
   'iotlb-split-full-range',
 ];
-const F_61_DEBIAN: ProfileFeature[] = [...F_517, 'iotlb-invalidate-size0', 'access-ok-sign-bit'];
+const F_61_DEBIAN: ProfileFeature[] = [
+  ...F_517,
+  'iotlb-invalidate-size0',
+  'access-ok-sign-bit',
+  'net-backend-clear-msg',
+];
 const F_66: ProfileFeature[] = [
   ...F_517,
   'iotlb-invalidate-size0',
   'net-ring-reset',
   'vhost-worker-task',
   'access-ok-sign-bit',
+  'net-backend-clear-msg',
 ];
 
 const SPECS: readonly ProfileSpec[] = [

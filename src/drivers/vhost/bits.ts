@@ -5,6 +5,8 @@ export const VHOST_F_LOG_ALL = 26;
 export const VIRTIO_F_VERSION_1 = 32;
 export const VIRTIO_F_ACCESS_PLATFORM = 33;
 export const VIRTIO_F_RING_PACKED = 34;
+export const VIRTIO_F_RING_RESET = 40;
+export const VHOST_NET_F_VIRTIO_NET_HDR = 27;
 export const VIRTIO_NET_F_MRG_RXBUF = 15;
 export const VIRTIO_VSOCK_F_SEQPACKET = 1;
 
