@@ -23,6 +23,8 @@ export const FEATURES = {
   'vsock-iotlb':
     'e13a6915a03f "vhost/vsock: add IOTLB API support" (5.11): vsock offers ACCESS_PLATFORM, read/write/poll of IOTLB messages, backend features',
   'vsock-seqpacket': 'VIRTIO_VSOCK_F_SEQPACKET in vhost-vsock (5.14)',
+  'vsock-drop-iotlb':
+    'vhost_vsock_set_features drops the device IOTLB when ACCESS_PLATFORM is cleared (seen on Debian 6.12.117; sticky on 6.1)',
   'vsock-release-no-owner-check':
     '"vhost/vsock: don\'t check owner in vhost_vsock_stop() while releasing" (5.17)',
   'iotlb-size0-check':
@@ -149,7 +151,7 @@ const SPECS: readonly ProfileSpec[] = [
     description:
       "Debian's 6.12.117 source, built with iommufd and the vfio cdev (the oracle's second kernel)",
     families: ALL_FAMILIES,
-    features: F_66,
+    features: [...F_66, 'vsock-drop-iotlb'],
     patchBase: true,
   },
 ];

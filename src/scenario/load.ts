@@ -184,8 +184,8 @@ const PIPE = 0x7c;
 const GT = 0x3e;
 
 function hasNewline(text: string, from: number, to: number): boolean {
-  const nl = text.indexOf('\n', from);
-  return nl !== -1 && nl < to;
+  for (let i = from; i < to; i++) if (text.charCodeAt(i) === LF) return true;
+  return false;
 }
 
 /** Whitespace, a line break or the end of the text (charCodeAt gives NaN past the end). */
@@ -231,6 +231,19 @@ function tagText(text: string, at: number): string {
   return text.slice(at, i);
 }
 
+/** Whether the node opened at `pos` follows a flow collection's explicit key indicator `? `. */
+function afterExplicitIndicator(text: string, pos: number): boolean {
+  let i = pos - 1;
+  for (
+    let c = text.charCodeAt(i);
+    c === SPACE || c === TAB || c === LF || c === CR;
+    c = text.charCodeAt(--i)
+  );
+  if (text.charCodeAt(i) !== QUESTION) return false;
+  const before = text.charCodeAt(i - 1);
+  return isBlankOrEnd(before) || before === LBRACE || before === LBRACKET || before === COMMA;
+}
+
 /** After an indicator (':', '-', '?') of an empty node: where yaml puts that empty node. */
 function emptyNodeOffset(text: string, i: number): number {
   i = skipSpaces(text, i);
@@ -273,13 +286,13 @@ function checkText(ctx: Context): void {
 
 // ---------------------------------------------------------------------------------------------
 // The YAML 1.2 core schema's implicit scalars, exactly as yaml 2.9 resolves them
-// (yaml/dist/schema/core: null, bool, int oct/dec/hex with intAsBigInt, float nan/exp/plain).
+// (yaml/dist/schema/core), in its order:
+//   null  /^(?:~|[Nn]ull|NULL)?$/            bool  /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/
+//   int   /^0o[0-7]+$/  /^[-+]?[0-9]+$/  /^0x[0-9a-fA-F]+$/   (BigInt(source), as intAsBigInt does)
+//   float /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/  then exp and plain forms (parseFloat)
+// Words and unsigned integers are decided by hand: this runs for every plain scalar of a big file.
 
-const RE_NULL = /^(?:~|[Nn]ull|NULL)?$/;
-const RE_BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
-const RE_INT_OCT = /^0o[0-7]+$/;
 const RE_INT = /^[-+]?[0-9]+$/;
-const RE_INT_HEX = /^0x[0-9a-fA-F]+$/;
 const RE_FLOAT_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
 const RE_FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
 const RE_FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
@@ -287,38 +300,90 @@ const RE_FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
 /** Sentinel for "a string": any plain scalar the core schema does not resolve. */
 const NOT_RESOLVED = Symbol('string');
 
-/** First characters that can start a non-string plain scalar; everything else is a string. */
-const MAYBE_SPECIAL = new Uint8Array(128);
-for (const ch of '~nNtTfF0123456789+-.') MAYBE_SPECIAL[ch.charCodeAt(0)] = 1;
+const WORDS = new Map<string, unknown>([
+  ['~', null],
+  ['null', null],
+  ['Null', null],
+  ['NULL', null],
+  ['true', true],
+  ['True', true],
+  ['TRUE', true],
+  ['false', false],
+  ['False', false],
+  ['FALSE', false],
+]);
 
-function resolvePlain(s: string): unknown {
+/** s[from..] is one or more digits of the radix (8, 10 or 16). */
+function isDigits(s: string, from: number, radix: number): boolean {
+  if (from >= s.length) return false;
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const ok =
+      radix === 16
+        ? (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)
+        : c >= 0x30 && c < 0x30 + radix;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/**
+ * Parsing a BigInt costs more than reading the scalar; scenarios repeat the same few numbers
+ * (`0x1000`, `72`), and a bigint is immutable, so equal sources share one.
+ */
+class BigIntCache {
+  private map = new Map<string, bigint>();
+
+  get(s: string): bigint {
+    let v = this.map.get(s);
+    if (v === undefined) {
+      if (this.map.size >= 4096) this.map = new Map();
+      v = BigInt(s);
+      this.map.set(s, v);
+    }
+    return v;
+  }
+}
+
+function resolvePlain(s: string, ints: BigIntCache): unknown {
   const c = s.charCodeAt(0);
-  if (!(c < 128 && MAYBE_SPECIAL[c])) return NOT_RESOLVED;
-  if (RE_NULL.test(s)) return null;
-  if (RE_BOOL.test(s)) return s.charCodeAt(0) === 0x74 || s.charCodeAt(0) === 0x54;
-  if (RE_INT_OCT.test(s) || RE_INT.test(s) || RE_INT_HEX.test(s)) return BigInt(s);
+  if (c >= 0x30 && c <= 0x39) {
+    const c1 = s.charCodeAt(1);
+    if (c === 0x30 && c1 === 0x78 /* x */) return isDigits(s, 2, 16) ? ints.get(s) : NOT_RESOLVED;
+    if (c === 0x30 && c1 === 0x6f /* o */) return isDigits(s, 2, 8) ? ints.get(s) : NOT_RESOLVED;
+    if (isDigits(s, 0, 10)) return ints.get(s);
+  } else if (c !== 0x2b /* + */ && c !== DASH && c !== 0x2e /* . */) {
+    return s.length <= 5 && WORDS.has(s) ? WORDS.get(s) : NOT_RESOLVED;
+  }
+  if (RE_INT.test(s)) return BigInt(s);
   if (RE_FLOAT_NAN.test(s)) {
     if (s.endsWith('nan') || s.endsWith('NaN') || s.endsWith('NAN')) return Number.NaN;
-    return s.charCodeAt(0) === DASH ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+    return c === DASH ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
   }
   if (RE_FLOAT_EXP.test(s) || RE_FLOAT.test(s)) return Number.parseFloat(s);
   return NOT_RESOLVED;
 }
 
-// One implicit type does it all (js-yaml tries implicit types in order, per plain scalar). There
-// are no explicit types: every tag is refused by the Tracker before js-yaml looks it up, and if
-// one got through, js-yaml would call resolve() with the tag as 2nd argument and fail.
-let resolved: unknown;
-const CORE_SCALAR = new Type('tag:vioctl,2026:core-scalar', {
-  kind: 'scalar',
-  resolve: (data: string, tag?: string) => {
-    if (tag !== undefined) return false;
-    resolved = resolvePlain(data);
-    return resolved !== NOT_RESOLVED;
-  },
-  construct: () => resolved,
-});
-const CORE_SCHEMA = new Schema({ implicit: [CORE_SCALAR] });
+/**
+ * A js-yaml schema with one implicit type that does it all (js-yaml tries implicit types in
+ * order, for every plain scalar). There are no explicit types: every tag is refused by the
+ * Tracker before js-yaml looks it up, and if one got through, js-yaml would call resolve() with
+ * the tag as 2nd argument, and fail. One schema per load: resolve() hands its value to construct().
+ */
+function coreSchema(): Schema {
+  const ints = new BigIntCache();
+  let resolved: unknown;
+  const scalar = new Type('tag:vioctl,2026:core-scalar', {
+    kind: 'scalar',
+    resolve: (data: string, tag?: string) => {
+      if (tag !== undefined) return false;
+      resolved = resolvePlain(data, ints);
+      return resolved !== NOT_RESOLVED;
+    },
+    construct: () => resolved,
+  });
+  return new Schema({ implicit: [scalar] });
+}
 
 // ---------------------------------------------------------------------------------------------
 // Alias expansion: values an alias materialises, counted on the JS value both paths produce.
@@ -776,7 +841,6 @@ class Tracker {
     else if (c === PIPE || c === GT) k = K_SCALAR;
     else k = K_CAND;
     if (k === K_FSEQ || k === K_FMAP) this.flags[d]! |= F_FLOW;
-    if (k === K_BSEQ) this.index[d] = 0;
     if (role === R_FIRST && (k === K_FSEQ || k === K_FMAP)) {
       if (flowKeyFollows(text, s)) {
         this.resolveMap(p);
@@ -814,18 +878,31 @@ class Tracker {
     if (role === R_ROOT) {
       const info = this.docs[this.docs.length - 1]!;
       info.empty = empty;
-      if (empty) info.rootStart = emptyNodeOffset(text, this.open[d]!);
+      if (empty) {
+        // yaml places an empty document's null right after its `---`.
+        const marker = text.lastIndexOf('---', this.open[d]! - 1);
+        const atMarker = marker >= 0 && (marker === 0 || text.charCodeAt(marker - 1) === LF);
+        info.rootStart = emptyNodeOffset(text, atMarker ? marker + 3 : this.open[d]!);
+        if (this.target) this.target.offset = info.rootStart;
+      }
     } else if (role === R_FIRST) {
       if (text.charCodeAt(skipSpaces(text, end)) === COLON) {
         this.resolveMap(p);
         this.closeKey(d, p, r, empty);
       }
     } else if (role === R_KEY) {
-      // An empty implicit key in a block map is js-yaml probing for one more entry, not a key.
-      if (!empty || this.kind[p] !== K_BMAP || this.flags[p]! & F_EXPLICIT) this.closeKey(d, p, r, empty);
-      if (this.kind[p] === K_FMAP && text.charCodeAt(skipSeparation(text, end)) === COLON) {
-        this.flags[p]! |= F_EXPECT_VALUE;
-      }
+      // js-yaml also reads a node where it merely probes for one more key: one that turns out not
+      // to be followed by ':' in a block map (the map ends, or js-yaml then fails), or an empty one
+      // in a flow map (js-yaml then fails). A key written as `? key` is a key all the same.
+      const pk = this.kind[p]!;
+      const colon = pk === K_FMAP ? text.charCodeAt(skipSeparation(text, end)) === COLON : false;
+      let real: boolean;
+      if (pk === K_BMAP)
+        real = (this.flags[p]! & F_EXPLICIT) !== 0 || text.charCodeAt(skipSpaces(text, end)) === COLON;
+      else if (pk === K_FMAP) real = !empty || colon || afterExplicitIndicator(text, this.open[d]!);
+      else real = true;
+      if (real) this.closeKey(d, p, r, empty);
+      if (colon) this.flags[p]! |= F_EXPECT_VALUE;
     } else if (role === R_ITEM) {
       if (this.kind[p] === K_FSEQ && text.charCodeAt(skipSeparation(text, end)) === COLON) {
         this.closeKey(d, p, r, empty);
@@ -1018,7 +1095,7 @@ interface JsOptions {
 
 function jsOptions(tracker: Tracker): JsOptions {
   return {
-    schema: CORE_SCHEMA,
+    schema: coreSchema(),
     json: false,
     maxDepth: JS_MAX_DEPTH,
     listener: tracker.listener as JsOptions['listener'],

@@ -81,6 +81,12 @@ export function initDeviceIotlb(k: Kernel, dev: VhostDev): void {
   metaReset(dev);
 }
 
+/** The device IOTLB goes away: ring and buffer addresses are plain addresses again. */
+export function dropDeviceIotlb(dev: VhostDev): void {
+  dev.iotlb = null;
+  metaReset(dev);
+}
+
 /** vhost_clear_msg: drops every queued message (read and pending lists). */
 export function clearMsgs(dev: VhostDev): void {
   dev.readList = [];

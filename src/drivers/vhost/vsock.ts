@@ -17,6 +17,7 @@ import {
   checkOwner,
   devCleanup,
   devOrVringIoctl,
+  dropDeviceIotlb,
   initDeviceIotlb,
   logAccessOkDev,
   NR,
@@ -168,6 +169,7 @@ function setFeatures(ctx: CallCtx, v: VhostVsock, features: bigint): SysResult {
     return fail('EFAULT', fn, '(features & (1 << VHOST_F_LOG_ALL)) && !vhost_log_access_ok(&vsock->dev)');
   }
   if (features & bit(VIRTIO_F_ACCESS_PLATFORM)) initDeviceIotlb(ctx.k, v.dev);
+  else if (ctx.k.profile.has('vsock-drop-iotlb')) dropDeviceIotlb(v.dev);
   if (features & bit(VIRTIO_VSOCK_F_SEQPACKET)) v.seqpacketAllow = true;
   for (const vq of v.dev.vqs) vq.ackedFeatures = features;
   return ok(0);

@@ -220,11 +220,19 @@ describe('IOTLB messages (vhost_chr_write_iter, vhost_process_iotlb_msg, vhost_c
     expect(f.k.read(f.p, f.fd, buf, 72, false).ok).toBe('blocked');
   });
 
-  test('the device IOTLB is sticky: clearing ACCESS_PLATFORM keeps it (vhost_vsock_set_features)', () => {
+  test('vhost_vsock_set_features @ 6.1: the device IOTLB is sticky, clearing ACCESS_PLATFORM keeps it', () => {
     const f = vsock();
     ioctlU64(f, f.fd, 'VHOST_SET_FEATURES', AP);
     ioctlU64(f, f.fd, 'VHOST_SET_FEATURES', 0n);
     expectOk(write(f, msg(2, 0x1000n, 0x1000n, 0x10000n, 3)), 72);
+  });
+
+  test('vhost_vsock_set_features @ 6.12: clearing ACCESS_PLATFORM drops the device IOTLB (UPDATE EFAULT, read EBADFD)', () => {
+    const f = vsock('6.12');
+    ioctlU64(f, f.fd, 'VHOST_SET_FEATURES', AP);
+    ioctlU64(f, f.fd, 'VHOST_SET_FEATURES', 0n);
+    expectErrno(write(f, msg(2, 0x1000n, 0x1000n, 0x10000n, 3)), 'EFAULT', 'vhost_process_iotlb_msg');
+    expectErrno(f.k.read(f.p, f.fd, f.k.stage(f.p, new Uint8Array(72), 0x8000n), 72, false), 'EBADFD');
   });
 
   test('vhost_chr_write_iter @ 5.10: vsock has no write method before 5.11 (EINVAL from vfs_write)', () => {

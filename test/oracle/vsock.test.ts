@@ -1,0 +1,84 @@
+// The real-kernel oracle's vhost-vsock and vhost-net recordings, replayed against the emulator line by
+// line (replay.ts). Each script and kernel is one test: the lines that differ must be exactly the
+// KNOWN ones below (a new mismatch fails, and so does a known one that now matches or now fails
+// differently), and at least `floor` lines must match. Lines vioctl does not model yet are
+// 'unsupported' and neither count nor fail.
+//
+// The recordings are a copy of shared/oracle's in test/oracle/data.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { fmtOutcome, fmtRow, type LineResult, replayScript, summarize } from './replay.js';
+
+// A copy of the oracle's scripts and recordings (shared/oracle) lives in test/oracle/data, so the
+// tests never need the oracle itself; VIOCTL_ORACLE points at a fresh recording instead.
+const ORACLE = process.env.VIOCTL_ORACLE ?? 'test/oracle/data';
+
+/** A line where vioctl is known to answer differently from the real kernel. */
+interface Known {
+  line: number;
+  src: string;
+  /** what vioctl answers now (fmtOutcome of `got`) */
+  got: string;
+  reason: string;
+}
+
+interface Case {
+  script: string;
+  kernel: '6.1' | '6.12';
+  results: string;
+  /** matching lines, at least */
+  floor: number;
+  known: readonly Known[];
+}
+
+const CASES: readonly Case[] = [
+  { script: 'vsock', kernel: '6.1', results: 'results', floor: 249, known: [] },
+  { script: 'vsock', kernel: '6.12', results: 'results-6.12', floor: 249, known: [] },
+  { script: 'vhost_net', kernel: '6.1', results: 'results', floor: 71, known: [] },
+  { script: 'vhost_net', kernel: '6.12', results: 'results-6.12', floor: 71, known: [] },
+];
+
+/** What is wrong with a replay compared to the known list (empty lists when all is as expected). */
+function verdict(rows: readonly LineResult[], known: readonly Known[]) {
+  const byLine = new Map<number, LineResult>();
+  for (const r of rows) byLine.set(r.line, r);
+  const knownLines = new Set(known.map((k) => k.line));
+  const unexpected = rows.filter((r) => r.status === 'mismatch' && !knownLines.has(r.line)).map(fmtRow);
+  const stale: string[] = [];
+  for (const k of known) {
+    const r = byLine.get(k.line);
+    if (!r) stale.push(`L${k.line} was not executed: remove it from KNOWN (${k.reason})`);
+    else if (r.src !== k.src) stale.push(`L${k.line} is now '${r.src}', KNOWN says '${k.src}'`);
+    else if (r.status === 'match') stale.push(`L${k.line} now matches: remove it from KNOWN (${k.reason})`);
+    else if (r.status === 'mismatch' && fmtOutcome(r.got) !== k.got) {
+      stale.push(`L${k.line} now fails differently: ${fmtRow(r)} (KNOWN: got ${k.got})`);
+    }
+    // 'unsupported' is tolerated: the family may not be modelled on this profile yet.
+  }
+  return { unexpected, stale };
+}
+
+const haveOracle = existsSync(join(ORACLE, 'scripts', 'vsock.txt'));
+
+describe.skipIf(!haveOracle)(`oracle replay (${ORACLE})`, () => {
+  for (const c of CASES) {
+    const script = join(ORACLE, 'scripts', `${c.script}.txt`);
+    const results = join(ORACLE, c.results, `${c.script}.jsonl`);
+    let rows: LineResult[] = [];
+    let error: unknown;
+    try {
+      rows = replayScript(script, results, c.kernel);
+    } catch (e) {
+      error = e;
+    }
+    const s = summarize(rows);
+    const counts =
+      `${s.match} match, ${s.mismatch} mismatch (${c.known.length} known), ` + `${s.unsupported} unsupported`;
+    test(`${c.script}.txt on ${c.kernel}: ${counts}; floor ${c.floor}`, () => {
+      if (error) throw error;
+      expect(verdict(rows, c.known)).toEqual({ unexpected: [], stale: [] });
+      expect(s.match).toBeGreaterThanOrEqual(c.floor);
+    });
+  }
+});
