@@ -4,6 +4,7 @@
 import { asEventFd, EVENTFD_OPS, type EventFd, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from './eventfd.js';
 import type { CallCtx } from './file.js';
 import { OpenFile } from './file.js';
+import { DEFAULT_MACHINE, type Machine } from './machine.js';
 import {
   accessOk,
   MemObject,
@@ -63,7 +64,7 @@ export class Kernel {
 
   constructor(
     readonly profile: KernelProfile,
-    readonly machine: Readonly<Record<string, unknown>>,
+    readonly machine: Machine = DEFAULT_MACHINE,
   ) {}
 
   // ---- processes ----

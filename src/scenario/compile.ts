@@ -1,6 +1,7 @@
 // Validates a loaded document against the scenario language (scenario.md) and
 // checks every name before anything runs: an unknown key, action, ioctl or
 // name is one InputError at its own file:line:column.
+import { buildMachine, isMachineError } from '../kernel/machine.js';
 import { type Family, isPatchName, makeProfile, PATCHES } from '../kernel/profile.js';
 import { ioctlByName } from '../uapi/ioctls.js';
 import { isMap } from './compile-util.js';
@@ -150,8 +151,8 @@ export function compileScenario(file: string, doc: LoadedDocument, opts: Compile
   const prof = makeProfile(kernel, patches);
   if (typeof prof === 'string')
     c.fail(v.kernel !== undefined && opts.kernel === undefined ? ['kernel'] : [], prof);
-  const machine = v.machine === undefined ? {} : v.machine;
-  if (!isMap(machine)) c.fail(['machine'], 'machine: expected a map');
+  const machine = buildMachine(v.machine);
+  if (isMachineError(machine)) c.fail(['machine', ...machine.path], machine.message);
   if (v.steps === undefined) c.fail([], 'missing required key "steps"');
   if (!Array.isArray(v.steps)) c.fail(['steps'], 'steps: expected a list of steps');
   const scope = new NameScope();

@@ -1,4 +1,5 @@
 // A loaded scenario: the validated document, its steps and where each came from.
+import type { Machine } from '../kernel/machine.js';
 import type { LoadedDocument, YamlPath } from './load.js';
 
 export const ACTIONS = [
@@ -81,6 +82,6 @@ export interface Scenario {
   readonly description?: string;
   readonly kernel: string;
   readonly patches: string[];
-  readonly machine: Raw;
+  readonly machine: Machine;
   readonly steps: Step[];
 }

@@ -28,6 +28,10 @@ const CASES: [string, string][] = [
     'family-not-modelled',
     `${d}/family-not-modelled.yaml:4:11: open: /dev/vhost-net is a vhost-net node, which the kernel profile does not model`,
   ],
+  [
+    'machine-orphan-bus',
+    `${d}/machine-orphan-bus.yaml:7:12: 0000:04:00.0 sits on bus 4, which no bridge provides`,
+  ],
   ['missing-steps', `${d}/missing-steps.yaml:1:1: missing required key "steps"`],
   [
     'not-a-map',

@@ -18,7 +18,7 @@ export interface Fixture {
 export function makeKernel(version = '6.1', patches: string[] = []): Fixture {
   const prof = makeProfile(version, patches);
   if (typeof prof === 'string') throw new Error(prof);
-  const k = new Kernel(prof as KernelProfile, {});
+  const k = new Kernel(prof as KernelProfile);
   registerDrivers(k);
   return { k, p: k.spawn('main') };
 }

@@ -548,7 +548,7 @@ class Replayer {
   constructor(script: string, records: readonly OracleRecord[], kernelVersion: string) {
     const prof = makeProfile(kernelVersion, []);
     if (typeof prof === 'string') throw new Error(prof);
-    this.k = new Kernel(prof, {});
+    this.k = new Kernel(prof);
     registerDrivers(this.k);
     this.lines = script.split('\n').map((l) => l.replace(/\r$/, ''));
     this.records = new Map(records.map((r) => [`${r.n}:${r.proc === 'child' ? 'child' : 'parent'}`, r]));

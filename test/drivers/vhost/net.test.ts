@@ -21,7 +21,7 @@ interface Sys {
 }
 
 function boot(version = '6.1'): Sys {
-  const k = new Kernel(makeProfile(version, []) as KernelProfile, {});
+  const k = new Kernel(makeProfile(version, []) as KernelProfile);
   k.drivers.register(vhostNetDriver);
   k.drivers.register(tunDriver);
   return { k, p: k.spawn('main') };
