@@ -65,7 +65,14 @@ export function renderText(r: ScenarioResult, opts: TextOptions): string {
 
   for (const key of stateKeys(r)) {
     const rows = r.state[key] ?? [];
-    if (rows.length > 0) out.push('', c.bold(key), stateTable(rows));
+    if (rows.length === 0) continue;
+    // Diagnostics are sentences: printed whole, not cut to a table cell.
+    if (key === 'diagnostics') {
+      out.push('', c.bold('diagnostics of the final state:'));
+      for (const d of rows) out.push(`  ${c.yellow(`${String(d.code)}: ${oneLine(String(d.message))}`)}`);
+    } else {
+      out.push('', c.bold(key), stateTable(rows));
+    }
   }
   return out.join('\n') + '\n';
 }

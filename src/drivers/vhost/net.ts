@@ -4,7 +4,7 @@
 import { POLLERR, POLLIN, POLLOUT } from '../../kernel/eventfd.js';
 import type { CallCtx, FileOps, OpenFile } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
-import type { DriverModule, Opened, StateTables } from '../../kernel/registry.js';
+import type { Diagnostic, DriverModule, Opened, StateTables } from '../../kernel/registry.js';
 import { fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
 import { copyStructFromUser, getUser, putUser } from '../../kernel/uaccess.js';
 import { vhost_vring_file, vhostIoctl } from '../../uapi/vhost.js';
@@ -48,7 +48,7 @@ import {
   vqInitAccess,
   vqMetaPrefetch,
 } from './ring.js';
-import { vhostState } from './state.js';
+import { vhostDiagnostics, vhostState } from './state.js';
 
 const SET_BACKEND = vhostIoctl('VHOST_NET_SET_BACKEND').number;
 const VHOST_NET_VQ_RX = 0;
@@ -381,6 +381,14 @@ export const vhostNetDriver: DriverModule = {
     dev.vqs[VHOST_NET_VQ_RX]!.handleKick = handleRx;
     dev.vqs[VHOST_NET_VQ_TX]!.handleKick = (ctx, vq) => handleTx(ctx, n, vq);
     return { ops: OPS, priv: n };
+  },
+  stateDiagnostics(k: Kernel): Diagnostic[] {
+    const exited = (mm: unknown) => k.processes.some((p) => p.exited && p.mm === mm);
+    const out: Diagnostic[] = [];
+    for (const f of k.files.values()) {
+      if (f.ops.kind === 'vhost-net') out.push(...vhostDiagnostics((f.priv as VhostNet).dev, f.path, exited));
+    }
+    return out;
   },
   state(k: Kernel, tables: StateTables): void {
     for (const f of k.files.values()) {

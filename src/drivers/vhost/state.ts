@@ -1,6 +1,6 @@
 // State-table rows for vhost devices (scenario.md, "What a run prints").
 import type { Kernel } from '../../kernel/kernel.js';
-import type { StateRow, StateTables } from '../../kernel/registry.js';
+import type { Diagnostic, StateRow, StateTables } from '../../kernel/registry.js';
 import type { VhostDev } from './dev.js';
 
 function push(tables: StateTables, key: string, row: StateRow): void {
@@ -74,4 +74,37 @@ export function vhostState(
       });
     }
   }
+}
+
+/**
+ * What the final state says that the kernel never reports: IOTLB misses nobody
+ * answered (the device stalls on them), and a device whose owner exited while
+ * another process still holds its fd (no one can use it until it is closed).
+ */
+export function vhostDiagnostics(
+  dev: VhostDev,
+  path: string,
+  exited: (mm: unknown) => boolean,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const unanswered = [...dev.readList, ...dev.pendingList].filter((n) => n.type === 1);
+  if (unanswered.length > 0) {
+    const iovas = [...new Set(unanswered.map((n) => `0x${n.iova.toString(16)}`))].slice(0, 4).join(', ');
+    out.push({
+      code: 'vhost-iotlb-miss-unanswered',
+      message:
+        `${path} (file ${dev.fileId}): ${unanswered.length} IOTLB MISS message(s) never answered ` +
+        `(iova ${iovas}${unanswered.length > 4 ? ', …' : ''}): the queues that missed stay stalled until an ` +
+        'IOTLB UPDATE covers them.',
+    });
+  }
+  if (dev.owner && exited(dev.owner)) {
+    out.push({
+      code: 'vhost-owner-exited',
+      message:
+        `${path} (file ${dev.fileId}): its owner ${dev.ownerProc?.name ?? ''} has exited but the file is still open ` +
+        'elsewhere: every owner-checked call fails with EPERM and SET_OWNER with EBUSY until it is released.',
+    });
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 // drivers/vhost/vsock.c: /dev/vhost-vsock (vhost.md §11).
 import type { CallCtx, FileOps, OpenFile } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
-import type { DriverModule, Opened, StateTables } from '../../kernel/registry.js';
+import type { Diagnostic, DriverModule, Opened, StateTables } from '../../kernel/registry.js';
 import { fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
 import { getUser, putUser } from '../../kernel/uaccess.js';
 import { vhostIoctl } from '../../uapi/vhost.js';
@@ -36,7 +36,7 @@ import {
   vqInitAccess,
   vqMetaPrefetch,
 } from './ring.js';
-import { vhostState } from './state.js';
+import { vhostDiagnostics, vhostState } from './state.js';
 
 const SET_GUEST_CID = vhostIoctl('VHOST_VSOCK_SET_GUEST_CID').number;
 const SET_RUNNING = vhostIoctl('VHOST_VSOCK_SET_RUNNING').number;
@@ -313,6 +313,15 @@ export const vhostVsockDriver: DriverModule = {
     dev.vqs[VSOCK_VQ_TX]!.handleKick = handleTxKick;
     const priv: VhostVsock = { dev, guestCid: 0n, seqpacketAllow: false, path };
     return { ops: ctx.k.profile.has('vsock-iotlb') ? OPS_IOTLB : OPS_NO_IOTLB, priv };
+  },
+  stateDiagnostics(k: Kernel): Diagnostic[] {
+    const exited = (mm: unknown) => k.processes.some((p) => p.exited && p.mm === mm);
+    const out: Diagnostic[] = [];
+    for (const f of k.files.values()) {
+      if (f.ops.kind === 'vhost-vsock')
+        out.push(...vhostDiagnostics((f.priv as VhostVsock).dev, f.path, exited));
+    }
+    return out;
   },
   state(k: Kernel, tables: StateTables): void {
     for (const f of k.files.values()) {
