@@ -147,6 +147,41 @@ function ifreq(rt: Runtime, ps: ProcState, arg: unknown, path: YamlPath): Uint8A
   return buf;
 }
 
+/** struct vhost_vdpa_config and the bytes after it: `{off, len, buf: HEX}` (len defaults to buf's length). */
+function vdpaConfig(rt: Runtime, ps: ProcState, arg: unknown, path: YamlPath): Uint8Array {
+  if (arg === undefined) return new Uint8Array(8);
+  if (!isMap(arg)) rt.fail(path, 'arg: expected {off, len, buf}');
+  for (const k of Object.keys(arg)) {
+    if (!['off', 'len', 'buf'].includes(k))
+      rt.fail([...path, k], `vhost_vdpa_config has no field "${k}" (off, len, buf)`);
+  }
+  let data = new Uint8Array(0);
+  if (arg.buf !== undefined) {
+    if (typeof arg.buf !== 'string' || !/^([0-9a-fA-F]{2})*$/.test(arg.buf.replace(/[\s:]/g, ''))) {
+      rt.fail([...path, 'buf'], 'buf: expected hex bytes');
+    }
+    data = Uint8Array.from(Buffer.from(arg.buf.replace(/[\s:]/g, ''), 'hex'));
+  }
+  const off = arg.off === undefined ? 0n : rt.value(ps, arg.off, [...path, 'off'], 32);
+  const len = arg.len === undefined ? BigInt(data.length) : rt.value(ps, arg.len, [...path, 'len'], 32);
+  // the buffer after the header holds what the kernel reads (SET) or room for what it writes (GET)
+  const room = Math.min(Number(len), 0x4000);
+  const buf = new Uint8Array(8 + Math.max(room, data.length));
+  writeScalar(buf, 0, 'u32', off);
+  writeScalar(buf, 4, 'u32', len);
+  buf.set(data, 8);
+  return buf;
+}
+
+function vdpaConfigOut(b: Uint8Array): OutValue {
+  const len = Number(readScalar(b, 4, 'u32'));
+  return {
+    off: Number(readScalar(b, 0, 'u32')),
+    len,
+    buf: Buffer.from(b.subarray(8, 8 + Math.min(len, b.length - 8))).toString('hex'),
+  };
+}
+
 function ifreqOut(buf: Uint8Array): OutValue {
   const end = buf.indexOf(0);
   return { ifr_name: new TextDecoder().decode(buf.subarray(0, end < 0 || end > IFNAMSIZ ? IFNAMSIZ : end)) };
@@ -210,6 +245,8 @@ export function buildArg(
     case 'custom':
       if (shape.layout === 'vhost_memory') return stage(memTable(rt, ps, arg, ap), false, () => null);
       if (shape.layout === 'ifreq') return stage(ifreq(rt, ps, arg, ap), true, ifreqOut);
+      if (shape.layout === 'vhost_vdpa_config')
+        return stage(vdpaConfig(rt, ps, arg, ap), reads, vdpaConfigOut);
       return rt.fail(ap, `arguments of ${def.name} are not modelled yet`);
   }
 }

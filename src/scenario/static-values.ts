@@ -147,6 +147,15 @@ function checkIoctlArg(sink: ValueSink, def: IoctlDef | undefined, number: numbe
           for (const [i, r] of arg.regions.entries())
             checkStruct(sink, vhost_memory_region, r, [...ap, 'regions', i]);
         }
+      } else if (shape.layout === 'vhost_vdpa_config') {
+        if (!isMap(arg)) sink.fail(ap, 'arg: expected {off, len, buf}');
+        for (const [k, v] of Object.entries(arg)) {
+          if (k === 'off' || k === 'len') checkValue(sink, v, [...ap, k], 32);
+          else if (k === 'buf') {
+            if (typeof v !== 'string' || !/^([0-9a-fA-F]{2})*$/.test(v.replace(/[\s:]/g, '')))
+              sink.fail([...ap, k], 'buf: expected hex bytes');
+          } else sink.fail([...ap, k], `vhost_vdpa_config has no field "${k}" (off, len, buf)`);
+        }
       } else if (shape.layout === 'ifreq') {
         if (!isMap(arg)) sink.fail(ap, 'arg: expected {ifr_name, ifr_flags}');
         for (const [k, v] of Object.entries(arg)) {
