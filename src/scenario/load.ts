@@ -18,7 +18,7 @@
 // float 6.1); no tags, no merge keys; string keys only, each once per map; aliases must refer to an
 // earlier, finished anchor and may materialise at most MAX_ALIAS_NODES values per document; at
 // most MAX_DEPTH nested maps and lists; text only; at most MAX_TEXT characters.
-import { loadAll, type Mark, Schema, Type, YAMLException } from 'js-yaml';
+import { type LoadOptions as JsLoadOptions, loadAll, type Mark, Schema, Type, YAMLException } from 'js-yaml';
 import {
   type Document,
   isAlias,
@@ -63,7 +63,7 @@ const MAX_DEPTH = 64;
 const MAX_ALIAS_NODES = 10_000;
 /** Above this many characters `auto` takes the fast path: the yaml path is quicker to start. */
 const FAST_PATH_MIN = 64 * 1024;
-/** Up to this size a refused input is re-read by the yaml path (~3 s and ~250 MB at most). */
+/** Up to this size a refused input is re-read by the yaml path (at most ~2 s and ~300 MB). */
 const FALLBACK_MAX = 2 * 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------
@@ -104,7 +104,7 @@ function quote(s: string): string {
 }
 
 function describe(v: unknown): string {
-  if (v === null) return 'null (an empty key)';
+  if (v === null) return 'null';
   if (typeof v === 'bigint') return 'an integer';
   if (typeof v === 'number') return 'a number';
   if (typeof v === 'boolean') return 'a boolean';
@@ -249,6 +249,34 @@ function emptyNodeOffset(text: string, i: number): number {
   i = skipSpaces(text, i);
   while (text.charCodeAt(i) === AMP) i = skipSpaces(text, nameEnd(text, i + 1));
   return i;
+}
+
+/**
+ * Where yaml puts an empty node of a flow collection that js-yaml opened at `open` (after the
+ * separation following its indicator): right after a '[' or '{', or else after the indicator
+ * (',', ':', '?') and the spaces that follow it on its line.
+ */
+function flowEmptyOffset(text: string, open: number): number {
+  let i = open - 1;
+  for (let guard = 0; guard < 1000; guard++) {
+    for (
+      let c = text.charCodeAt(i);
+      c === SPACE || c === TAB || c === LF || c === CR;
+      c = text.charCodeAt(--i)
+    );
+    const c = text.charCodeAt(i);
+    if (c === LBRACE || c === LBRACKET) return i + 1;
+    if (c === COMMA || c === COLON || c === QUESTION) return emptyNodeOffset(text, i + 1);
+    // The end of a comment: go back to its '#'.
+    const lineStart = text.lastIndexOf('\n', i) + 1;
+    let hash = -1;
+    for (let j = lineStart; j <= i && hash < 0; j++) {
+      if (text.charCodeAt(j) === HASH && (j === lineStart || isBlankOrEnd(text.charCodeAt(j - 1)))) hash = j;
+    }
+    if (hash < 0) break;
+    i = hash - 1;
+  }
+  return emptyNodeOffset(text, open);
 }
 
 /**
@@ -652,9 +680,10 @@ const R_PAIR_VALUE = 6; // value of a single-pair map inside a flow sequence
 const F_PENDING_KEY = 1; // a map has read a key and waits for its value
 const F_EXPECT_VALUE = 2; // a flow collection's last key was followed by ':'
 const F_PAIRS = 4; // a flow sequence holds single-pair maps
-const F_FLOW = 8; // inside a flow collection
+const F_FLOW = 8; // children are in flow context: a flow collection, or a node inside one
 const F_CHILD = 16; // a child was opened
 const F_EXPLICIT = 32; // a block map's last key was explicit (`? key`)
+const F_IN_FLOW = 64; // the node itself is an entry of a flow collection
 
 /** js-yaml's own recursion bound; our depth rule fires long before (≤ 2 frames per level). */
 const JS_MAX_DEPTH = 250;
@@ -678,7 +707,7 @@ interface Target {
   part: 'key' | 'value';
   depth: number; // path components matched by the best node so far
   offset: number;
-  frame: number; // frame of the best node, to fix its offset if it turns out empty
+  frame: number; // serial number of the best node's frame, to fix its offset if it turns out empty
   keyOffset: number; // position of the last component's key, if part is 'key'
 }
 
@@ -701,8 +730,13 @@ class Tracker {
   private readonly start = new Int32Array(MAX_FRAMES);
   private readonly index = new Int32Array(MAX_FRAMES);
   private readonly lastEnd = new Int32Array(MAX_FRAMES);
+  /** a block sequence's column, where each of its '-' must be */
+  private readonly column = new Int32Array(MAX_FRAMES);
   private readonly keyStart = new Int32Array(MAX_FRAMES);
   private readonly match = new Int32Array(MAX_FRAMES);
+  /** frames at one depth come and go: number them to tell the best match's own frame */
+  private readonly serial = new Float64Array(MAX_FRAMES);
+  private opened = 0;
   private readonly keyStr: unknown[] = new Array(MAX_FRAMES);
   private readonly anchor: (AnchorState | undefined)[] = new Array(MAX_FRAMES);
   private anchors = new Map<string, AnchorState>();
@@ -758,8 +792,9 @@ class Tracker {
       this.flags[p]! |= F_CHILD;
     }
     this.open[d] = pos;
+    this.serial[d] = ++this.opened;
     const inFlow = d > 1 && (this.flags[p]! & F_FLOW) !== 0;
-    this.flags[d] = inFlow ? F_FLOW : 0;
+    this.flags[d] = inFlow ? F_FLOW | F_IN_FLOW : 0;
     this.index[d] = 0;
     this.anchor[d] = undefined;
     this.keyStr[d] = undefined;
@@ -838,9 +873,9 @@ class Tracker {
       else k = K_SCALAR;
     } else if (c === DASH && isBlankOrEnd(text.charCodeAt(s + 1))) k = K_BSEQ;
     else if ((c === QUESTION || c === COLON) && isBlankOrEnd(text.charCodeAt(s + 1))) k = K_BMAP;
-    else if (c === PIPE || c === GT) k = K_SCALAR;
-    else k = K_CAND;
+    else k = K_CAND; // a block scalar too: js-yaml probes for a block map (an empty child) first
     if (k === K_FSEQ || k === K_FMAP) this.flags[d]! |= F_FLOW;
+    else if (k === K_BSEQ) this.column[d] = s - (text.lastIndexOf('\n', s - 1) + 1);
     if (role === R_FIRST && (k === K_FSEQ || k === K_FMAP)) {
       if (flowKeyFollows(text, s)) {
         this.resolveMap(p);
@@ -912,8 +947,8 @@ class Tracker {
       this.flags[p]! &= ~(F_EXPECT_VALUE | F_PENDING_KEY);
     }
     if (d > 1) this.lastEnd[p] = end;
-    if (state.kind === 'mapping' && r !== null && Object.getPrototypeOf(r) !== null) {
-      Object.setPrototypeOf(r, null);
+    if (state.kind === 'mapping' && (k === K_BMAP || k === K_FMAP || Object.getPrototypeOf(r) !== null)) {
+      Object.setPrototypeOf(r, null); // the same map again when a K_CAND closes over its content
     }
     if (k === K_FSEQ && this.flags[d]! & F_PAIRS && Array.isArray(r)) {
       // js-yaml builds `[a: b]`'s single-pair maps itself, without a node event.
@@ -927,8 +962,15 @@ class Tracker {
     this.top--;
   }
 
+  /** Where yaml puts frame d's node if it is empty (a null scalar without a source). */
+  private emptyOffset(d: number): number {
+    return this.flags[d]! & F_IN_FLOW
+      ? flowEmptyOffset(this.text, this.open[d]!)
+      : emptyNodeOffset(this.text, this.open[d]!);
+  }
+
   private closeKey(d: number, p: number, r: unknown, empty: boolean): void {
-    const at = empty ? emptyNodeOffset(this.text, this.open[d]!) : this.start[d]!;
+    const at = empty ? this.emptyOffset(d) : this.start[d]!;
     if (typeof r !== 'string') this.violation(at, msg.key(r));
     if (r === '<<') this.violation(at, msg.merge());
     this.keyStr[p] = r;
@@ -981,13 +1023,12 @@ class Tracker {
     const text = this.text;
     let prev = -1;
     let n = 0;
-    let column = -1;
+    const column = this.column[p]!;
     for (let i = from; i < to; i++) {
       const c = text.charCodeAt(i);
       if (c === HASH) {
         while (i < to && text.charCodeAt(i) !== LF) i++;
       } else if (c === DASH && isBlankOrEnd(text.charCodeAt(i + 1))) {
-        if (column < 0) column = this.start[p]! - (text.lastIndexOf('\n', this.start[p]! - 1) + 1);
         if (i - (text.lastIndexOf('\n', i - 1) + 1) !== column) this.violation(i, msg.dashAfterEmpty());
         if (prev >= 0) this.emptyItem(p, this.index[p]! + n - 1, prev);
         prev = i;
@@ -1015,7 +1056,7 @@ class Tracker {
       this.match[d] = 0;
       t.depth = 0;
       t.offset = this.start[d]!;
-      t.frame = d;
+      t.frame = this.serial[d]!;
       return;
     }
     const m = this.match[p]!;
@@ -1034,13 +1075,13 @@ class Tracker {
     if (got > t.depth) {
       t.depth = got;
       t.offset = this.start[d]!;
-      t.frame = d;
+      t.frame = this.serial[d]!;
     }
   }
 
   private closeTarget(d: number, empty: boolean): void {
     const t = this.target!;
-    if (t.frame === d && empty) t.offset = emptyNodeOffset(this.text, this.open[d]!);
+    if (t.frame === this.serial[d] && empty) t.offset = this.emptyOffset(d);
     const m = this.match[d]!;
     if (m < 0) return;
     // Done once the deepest matching node is complete; a pair key is not its pair map's end.
@@ -1085,20 +1126,15 @@ function flowKeyFollows(text: string, s: number): boolean {
   return false;
 }
 
-interface JsOptions {
-  schema: Schema;
-  json: boolean;
-  maxDepth: number;
-  listener: (this: unknown, event: 'open' | 'close', state: JsState) => void;
-  onWarning: (e: YAMLException) => void;
-}
+/** js-yaml 4.1+ also takes maxDepth; @types/js-yaml 4.0 does not list it. */
+type JsOptions = JsLoadOptions & { maxDepth: number };
 
 function jsOptions(tracker: Tracker): JsOptions {
   return {
     schema: coreSchema(),
     json: false,
     maxDepth: JS_MAX_DEPTH,
-    listener: tracker.listener as JsOptions['listener'],
+    listener: tracker.listener,
     // yaml warns where js-yaml does (unknown directive, under-indented continuation lines),
     // and we treat yaml's warnings as errors. A %YAML 1.1 document's non-ASCII line breaks are
     // js-yaml's warning only.
@@ -1111,7 +1147,7 @@ function jsOptions(tracker: Tracker): JsOptions {
 /** Runs js-yaml over `tracker.text`; turns every refusal into an InputError. */
 function runTracker(ctx: Context, tracker: Tracker): unknown[] {
   try {
-    return loadAll(tracker.text, null, jsOptions(tracker) as never);
+    return loadAll(tracker.text, null, jsOptions(tracker));
   } catch (e) {
     if (e instanceof Violation) fail(ctx, e.offset, e.message);
     if (e instanceof YAMLException) {
@@ -1122,6 +1158,7 @@ function runTracker(ctx: Context, tracker: Tracker): unknown[] {
       }
       if (reason.startsWith('nesting exceeded maxDepth')) throw tracker.depthViolation();
       const alias = /^unidentified alias "(.*)"$/.exec(reason);
+      if (alias?.[1]?.endsWith(':')) fail(ctx, cur.start + alias[1].length, msg.ambiguousAlias());
       if (alias) fail(ctx, cur.start, msg.unknownAlias(alias[1]!));
       const mark = (e as YAMLException & { mark?: Mark }).mark;
       const directive = /^unknown document directive "(.*)"$/.exec(reason);
@@ -1167,7 +1204,7 @@ class FastDocument implements LoadedDocument {
     const target: Target = { path, part, depth: -1, offset: 0, frame: -1, keyOffset: -1 };
     const tracker = new Tracker(this.ctx.text.slice(this.sliceStart), this.sliceStart, target);
     try {
-      loadAll(tracker.text, null, jsOptions(tracker) as never);
+      loadAll(tracker.text, null, jsOptions(tracker));
     } catch (e) {
       if (e !== STOP) return { offset: root, exact: false };
     }
