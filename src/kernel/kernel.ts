@@ -19,8 +19,54 @@ import {
 } from './memory.js';
 import { ALL_CAPS, type Caps, Process } from './process.js';
 import type { KernelProfile } from './profile.js';
-import { type Diagnostic, DriverRegistry, type StateTables } from './registry.js';
-import { fail, ok, type SysOutcome, type SysResult } from './result.js';
+import {
+  type Diagnostic,
+  DriverRegistry,
+  type KernelBug,
+  type OkOut,
+  type StateTables,
+  type SysfsOutcome,
+} from './registry.js';
+import { type Fail, fail, ok, type SysOutcome, type SysResult } from './result.js';
+import { drive, type Op, type Paused } from './tasks.js';
+
+/** A driver signals a kernel BUG() from inside an operation by throwing this (the trap it is). */
+export class KernelBugTrap extends Error {
+  constructor(readonly bug: KernelBug) {
+    super(`kernel BUG at ${bug.site.function}`);
+  }
+}
+
+function isOp(r: Op | SysResult): r is Op {
+  return typeof (r as Op).next === 'function';
+}
+
+/** Runs a step of an operation, turning a BUG() trap into the KernelBug outcome, also on resume/retry. */
+function guarded(run: () => SysOutcome | Paused): SysfsOutcome {
+  let r: SysOutcome | Paused;
+  try {
+    r = run();
+  } catch (e) {
+    if (e instanceof KernelBugTrap) return e.bug;
+    throw e;
+  }
+  if (r.ok === 'paused') {
+    const p = r;
+    return { ok: 'paused', point: p.point, resume: () => asSys(guarded(p.resume)) };
+  }
+  if (r.ok === 'blocked') {
+    const b = r;
+    return { ok: 'blocked', retry: () => asSys(guarded(b.retry)) };
+  }
+  return r;
+}
+
+/** resume()/retry() are typed SysOutcome: a BUG in a resumed operation is reported as its Fail-like site. */
+function asSys(r: SysfsOutcome): SysOutcome {
+  if (r.ok === 'bug') return { ok: false, errno: r.site.errno, site: r.site, bug: r } as Fail;
+  if (r.ok === 'paused') return r.resume();
+  return r;
+}
 
 export const O_RDONLY = 0;
 export const O_WRONLY = 1;
@@ -103,9 +149,7 @@ export class Kernel {
   }
 
   scratch(p: Process): bigint {
-    const v = p.mm.vmas.find((m) => m.hidden);
-    if (!v) throw new Error('internal: process without scratch mapping');
-    return v.start;
+    return p.mm.scratchVma().start;
   }
 
   private mapScratch(p: Process): void {
@@ -237,6 +281,33 @@ export class Kernel {
     return ok(start);
   }
 
+  /**
+   * mmap(2) of a device file (vhost-vdpa doorbells): do_mmap's own checks, then the driver's f_op->mmap,
+   * whose errno is returned as is (vhost-vdpa leaks ENOTSUPP, 524). Success maps a VM_IO | VM_PFNMAP VMA
+   * that copy_from_user cannot reach.
+   */
+  mmapFile(
+    proc: Process,
+    fd: number,
+    offset: bigint,
+    size: bigint,
+    prot: number,
+    shared: boolean,
+  ): SysResult {
+    const f = proc.fds.get(fd);
+    if (!f) return fail('EBADF', 'ksys_mmap_pgoff', '!file');
+    if (size === 0n) return fail('EINVAL', 'do_mmap', '!len');
+    if (offset % PAGE_SIZE !== 0n) return fail('EINVAL', 'ksys_mmap_pgoff', 'offset & ~PAGE_MASK');
+    if (!f.ops.mmap) return fail('ENODEV', 'do_mmap', '!file->f_op->mmap');
+    const len = roundUp(size);
+    const r = f.ops.mmap(this.ctx(proc), f, { pgoff: offset / PAGE_SIZE, size: len, prot, shared });
+    if (!r.ok) return r;
+    const start = proc.mm.allocate(len);
+    const obj = new MemObject('device', len, this.nextObject++);
+    proc.mm.insert({ start, end: start + len, obj, pgoff: offset, prot, shared, io: true });
+    return ok(start);
+  }
+
   munmap(proc: Process, addr: bigint, len: bigint): SysResult {
     if (addr % PAGE_SIZE !== 0n) return fail('EINVAL', '__do_munmap', 'offset_in_page(start)');
     if (len === 0n) return fail('EINVAL', '__do_munmap', '!len');
@@ -246,11 +317,54 @@ export class Kernel {
 
   /** A user buffer for `proc` built from bytes, in its scratch pages (the runner's argument area). */
   stage(proc: Process, bytes: Uint8Array, at = 0n): bigint {
-    const addr = this.scratch(proc) + at;
-    const zero = new Uint8Array(Number(SCRATCH_SIZE - at) < bytes.length ? 0 : bytes.length);
-    proc.mm.copyToUser(addr, zero);
-    proc.mm.copyToUser(addr, bytes);
-    return addr;
+    const v = proc.mm.scratchVma();
+    if (at + BigInt(bytes.length) > SCRATCH_SIZE)
+      throw new Error('internal: argument larger than the scratch area');
+    // The scratch pages are the runner's own: written directly, as a process writes its stack.
+    v.obj.write(v.pgoff + at, bytes);
+    return v.start + at;
+  }
+
+  // ---- sysfs (and the listing of /dev directories) ----
+
+  /**
+   * write(2) of `value` (bytes as written, no newline added) to a sysfs file. A driver unbind is an
+   * operation with named points: `pauseAt` stops it there (Paused), and it is Blocked while it waits
+   * for the device's fds; `passed` collects the points it went through. A BUG_ON is a KernelBug.
+   */
+  sysfsWrite(proc: Process, path: string, value: string, pauseAt?: string, passed?: string[]): SysfsOutcome {
+    const h = this.drivers.sysfs(path);
+    if (!h) return fail('ENOENT', 'do_sys_open', 'no such sysfs file');
+    return guarded(() => {
+      const r = h.write(this.ctx(proc), path, value);
+      return isOp(r) ? drive(r, pauseAt, passed) : r;
+    });
+  }
+
+  /** The named points a write of `path` passes on this release, in order (empty: none). */
+  sysfsPoints(path: string): readonly string[] {
+    return this.drivers.sysfs(path)?.points?.(this, path) ?? [];
+  }
+
+  /** read(2) of a whole sysfs file: `out` is its text, final newline included. */
+  sysfsRead(proc: Process, path: string): OkOut | Fail {
+    const h = this.drivers.sysfs(path);
+    if (!h) return fail('ENOENT', 'do_sys_open', 'no such sysfs file');
+    return h.read(this.ctx(proc), path);
+  }
+
+  /** readlink(2): `out` is the raw target (`../../../../bus/pci/drivers/vfio-pci`). */
+  readlink(proc: Process, path: string): OkOut | Fail {
+    const h = this.drivers.sysfs(path);
+    if (!h) return fail('ENOENT', 'do_readlinkat', 'no such file');
+    return h.readlink(this.ctx(proc), path);
+  }
+
+  /** The entries of a directory (sysfs or /dev/vfio), sorted, without . and .. */
+  ls(proc: Process, path: string): OkOut | Fail {
+    const h = this.drivers.sysfs(path);
+    if (!h) return fail('ENOENT', 'do_sys_open', 'no such directory');
+    return h.ls(this.ctx(proc), path);
   }
 
   /** State rows from every driver, after the core's own. */

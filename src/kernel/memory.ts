@@ -87,12 +87,20 @@ export interface Vma {
 export class Mm {
   /** sorted by start, non-overlapping */
   readonly vmas: Vma[] = [];
+  #scratch: Vma | undefined;
 
   constructor(
     readonly id: number,
     /** the next top-down allocation ends here */
     public top: bigint,
   ) {}
+
+  /** The runner's argument area (hidden from state tables). */
+  scratchVma(): Vma {
+    if (!this.#scratch || !this.vmas.includes(this.#scratch)) this.#scratch = this.vmas.find((m) => m.hidden);
+    if (!this.#scratch) throw new Error('internal: address space without scratch mapping');
+    return this.#scratch;
+  }
 
   findVma(addr: bigint): Vma | undefined {
     const v = this.vmas;

@@ -215,7 +215,7 @@ function compileStep(
   const step: Step = { index, action, main: raw[action], raw, process: procName, path };
   const sp = (k: string | number): YamlPath => [...path, k];
   const checkRefs = (val: unknown, p: YamlPath, extra?: ReadonlySet<string>) =>
-    checkVarRefs(c, val, p, scope, proc, extra);
+    hasDollar(val) && checkVarRefs(c, val, p, scope, proc, extra);
   const fdKey = (key: string, required: boolean) => {
     const val = raw[key];
     if (val === undefined) {
@@ -241,7 +241,7 @@ function compileStep(
     if (raw.as !== undefined) c.fail(sp('as'), `as: a ${action} step returns nothing to name`, 'key');
   };
   for (const k of ACTION_KEYS[action])
-    if (raw[k] !== undefined && k !== 'fd' && k !== 'to') checkRefs(raw[k], sp(k));
+    if (raw[k] !== undefined && k !== 'fd' && k !== 'to' && hasDollar(raw[k])) checkRefs(raw[k], sp(k));
   switch (action) {
     case 'open': {
       const p = c.string(step.main, sp('open'), 'open');
@@ -430,13 +430,23 @@ function compileStep(
       c.fail(sp('save'), 'save: expected a name or a map {name: field}');
     }
   }
-  if (raw.expect !== undefined) {
+  if (raw.expect !== undefined && hasDollar(raw.expect)) {
     const extra = new Set([...selfNames, ...(typeof raw.as === 'string' ? [raw.as] : [])]);
     checkRefs(raw.expect, sp('expect'), extra);
   }
   for (const n of selfNames) scope.saved.add(n);
   checkStepValues(c, step);
   return step;
+}
+
+/** Whether a value mentions a `$name` anywhere (a cheap scan: most values do not). */
+function hasDollar(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes('$');
+  if (Array.isArray(v)) return v.some(hasDollar);
+  if (typeof v === 'object' && v !== null) {
+    for (const k in v) if (hasDollar((v as Record<string, unknown>)[k])) return true;
+  }
+  return false;
 }
 
 /** Every `$name` in a value must be defined by an earlier step for this process, or run-wide. */

@@ -195,13 +195,14 @@ export function checkStepValues(sink: ValueSink, step: Step): void {
       const m = raw.iotlb;
       if (isMap(m)) {
         const ip = k('iotlb');
-        for (const f of ['iova', 'size', 'uaddr']) checkValue(sink, m[f], [...ip, f], 64);
-        checkValue(sink, m.perm, [...ip, 'perm'], 8, PERMS);
-        checkValue(sink, m.type, [...ip, 'type'], 8, IOTLB_TYPES);
-        checkValue(sink, m.asid, [...ip, 'asid'], 32);
+        for (const f of ['iova', 'size', 'uaddr'])
+          if (m[f] !== undefined) checkValue(sink, m[f], [...ip, f], 64);
+        if (m.perm !== undefined) checkValue(sink, m.perm, [...ip, 'perm'], 8, PERMS);
+        if (m.type !== undefined) checkValue(sink, m.type, [...ip, 'type'], 8, IOTLB_TYPES);
+        if (m.asid !== undefined) checkValue(sink, m.asid, [...ip, 'asid'], 32);
       }
-      checkValue(sink, raw.len, k('len'), 32);
-      checkValue(sink, raw.header, k('header'), 32);
+      if (raw.len !== undefined) checkValue(sink, raw.len, k('len'), 32);
+      if (raw.header !== undefined) checkValue(sink, raw.header, k('header'), 32);
       return;
     }
     case 'read':

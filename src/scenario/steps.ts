@@ -57,6 +57,29 @@ function encodeMessage(rt: Runtime, ps: ProcState, step: Step, version: 1 | 2): 
   return b;
 }
 
+/**
+ * A message's bytes; a message of literals alone is encoded once per run (machine-written
+ * scenarios repeat the same few messages thousands of times).
+ */
+function messageBytes(rt: Runtime, ps: ProcState, step: Step, version: 1 | 2): Uint8Array {
+  const cacheable =
+    !hasVariables(step.raw.iotlb) && !hasVariables(step.raw.header) && !hasVariables(step.raw.data);
+  if (!cacheable) return encodeMessage(rt, ps, step, version);
+  const key = `${version}:${rt.messageKey(step)}`;
+  let b = rt.messages.get(key);
+  if (!b) {
+    b = encodeMessage(rt, ps, step, version);
+    rt.messages.set(key, b);
+  }
+  return b;
+}
+
+function hasVariables(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes('$');
+  if (v !== null && typeof v === 'object') return Object.values(v).some(hasVariables);
+  return false;
+}
+
 /** read()'s out: the header's type and asid, and the iotlb message. */
 function decodeMessage(b: Uint8Array): OutValue {
   const v = new DataView(b.buffer, b.byteOffset);
@@ -89,10 +112,13 @@ export function doMessage(rt: Runtime, ps: ProcState, step: Step, rec: StepRecor
     case 'write': {
       const dflt = f?.ops.defaultMsgVersion?.(f) ?? 1;
       const version = raw.version === undefined ? dflt : (Number(raw.version) as 1 | 2);
-      const bytes = encodeMessage(rt, ps, step, version);
+      const bytes = messageBytes(rt, ps, step, version);
       const len = raw.len === undefined ? bytes.length : Number(rt.value(ps, raw.len, [...p, 'len'], 32));
-      const buf = new Uint8Array(Math.max(len, bytes.length));
-      buf.set(bytes);
+      let buf = bytes;
+      if (len > bytes.length) {
+        buf = new Uint8Array(len);
+        buf.set(bytes);
+      }
       const addr = k.stage(ps.proc, buf);
       Object.assign(rec, outcomeFields(k.write(ps.proc, fd, addr, len)));
       return undefined;

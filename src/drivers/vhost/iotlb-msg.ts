@@ -105,12 +105,17 @@ export function chrWrite(
 ): SysResult {
   const fn = 'vhost_chr_write_iter';
   const mm = ctx.proc.mm;
-  // copy_from_iter gives a short count on a fault: the kernel reports any short copy as EINVAL.
-  const read = (off: number, n: number): Uint8Array | undefined =>
-    off + n <= len ? mm.copyFromUser(buf + BigInt(off), n) : undefined;
+  // The parser needs bytes [0, 40): one copy of them is the common case. When that copy
+  // faults (or the write is short) each field is copied on its own, as copy_from_iter
+  // does, so a fault past what the kernel reads still succeeds and a short copy is EINVAL.
+  const whole = len >= 40 ? mm.copyFromUser(buf, 40) : undefined;
+  const read = (off: number, n: number): Uint8Array | undefined => {
+    if (off + n > len) return undefined;
+    return whole ? whole.subarray(off, off + n) : mm.copyFromUser(buf + BigInt(off), n);
+  };
   const t = read(0, 4);
   if (!t) return fail('EINVAL', fn, 'copy_from_iter(&type, sizeof(type), from) != sizeof(type)');
-  const type = new DataView(t.buffer).getUint32(0, true);
+  const type = new DataView(t.buffer, t.byteOffset, 4).getUint32(0, true);
   let asid = 0;
   let off = 4;
   if (type === VHOST_IOTLB_MSG) {
@@ -119,7 +124,7 @@ export function chrWrite(
     if (hasBackendFeature(dev.vqs[0]!, VHOST_BACKEND_F_IOTLB_ASID)) {
       const a = read(4, 4);
       if (!a) return fail('EINVAL', fn, 'copy_from_iter(&asid, sizeof(asid), from) != sizeof(asid)');
-      asid = new DataView(a.buffer).getUint32(0, true);
+      asid = new DataView(a.buffer, a.byteOffset, 4).getUint32(0, true);
     }
     off += 4;
   } else {
@@ -127,7 +132,7 @@ export function chrWrite(
   }
   const m = read(off, 32);
   if (!m) return fail('EINVAL', fn, 'copy_from_iter(&msg, sizeof(msg), from) != sizeof(msg)');
-  const v = new DataView(m.buffer);
+  const v = new DataView(m.buffer, m.byteOffset, 32);
   const msg: IotlbMsg = {
     iova: v.getBigUint64(0, true),
     size: v.getBigUint64(8, true),
