@@ -15,7 +15,7 @@ const dir = mkdtempSync(join(tmpdir(), 'vioctl-bench-'));
 const hook = join(dir, 'rss.mjs');
 writeFileSync(
   hook,
-  "process.on('exit', () => process.stderr.write(`@@rss ${process.resourceUsage().maxRSS * 1024}\\n`));\n",
+  "process.on('exit', () => process.stderr.write('@@rss ' + process.resourceUsage().maxRSS * 1024 + '\\n'));\n",
 );
 const bin = join(root, 'bin/vioctl.js');
 
