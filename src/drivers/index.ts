@@ -5,9 +5,15 @@ import type { Family } from '../kernel/profile.js';
 import type { DriverModule } from '../kernel/registry.js';
 import { tunDriver } from './tun/tun.js';
 import { vhostNetDriver } from './vhost/net.js';
+import { vhostVdpaDriver } from './vhost/vdpa.js';
 import { vhostVsockDriver } from './vhost/vsock.js';
 
-export const DRIVERS: readonly DriverModule[] = [vhostNetDriver, vhostVsockDriver, tunDriver];
+export const DRIVERS: readonly DriverModule[] = [
+  vhostNetDriver,
+  vhostVsockDriver,
+  vhostVdpaDriver,
+  tunDriver,
+];
 
 export function registerDrivers(k: Kernel): void {
   for (const d of DRIVERS) k.drivers.register(d);

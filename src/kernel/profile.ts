@@ -38,6 +38,80 @@ export const FEATURES = {
   'access-ok-sign-bit':
     'x86 access_ok() as valid_user_address(): user space ends at the sign bit, not TASK_SIZE_MAX (seen on both oracle kernels)',
   'vhost-worker-task': 'vhost_task workers (6.4): worker creation errors reported as ENOMEM',
+  'vdpa-sim-blk':
+    'vdpa_sim_blk, the simulated block device (5.13): /dev/vhost-vdpa-N for a blk device exists',
+  'vdpa-config-size-ioctls':
+    'VHOST_VDPA_GET_CONFIG_SIZE (0x79) and VHOST_VDPA_GET_VQS_COUNT (0x80) (>= 5.16, absent @ v5.15.0)',
+  'vdpa-asid':
+    'a1468175bb17 "vhost-vdpa: support ASID based IOTLB API" (5.19): per-ASID IOTLBs, GET_AS_NUM, GET_GROUP_NUM, GET_VRING_GROUP, SET_GROUP_ASID, VHOST_BACKEND_F_IOTLB_ASID; bda324fd037a vdpa_sim_net control vq, 3 vqs, 2 groups, 2 address spaces',
+  'vdpa-keep-empty-as':
+    '"vhost_vdpa: fix unmap process in no-batch mode" (Cindy Lu, 6.4, Cc stable; in Debian 6.1.192): an address space left empty is no longer freed',
+  'vdpa-suspend':
+    'f345a0143b4d "vhost-vdpa: uAPI to suspend the device" (6.0): VHOST_VDPA_SUSPEND, VHOST_BACKEND_F_SUSPEND, vdpa_sim suspend',
+  'vdpa-resume':
+    '"vhost-vdpa: uAPI to resume the device" (6.3): VHOST_VDPA_RESUME, VHOST_BACKEND_F_RESUME, vdpa_sim resume',
+  'vdpa-blk-secure-erase':
+    'virtio_blk_config gains the secure-erase fields (6.0): vdpa_sim_blk config 72 bytes (60 before)',
+  'vdpa-blk-zoned': 'virtio_blk_config gains the zoned fields (6.3): vdpa_sim_blk config 96 bytes',
+  'vdpa-sim-use-va':
+    'vdpa_sim use_va module parameter, default on, and bind_mm (6.4): UPDATEs map only shared file-backed memory',
+  'vdpa-sim-net-status':
+    'vdpa_sim_net offers VIRTIO_NET_F_STATUS (after 6.1, offered @ v6.9; first release UNVERIFIED)',
+  'vdpa-enable-after-driver-ok':
+    '967800d2d52e VHOST_BACKEND_F_ENABLE_AFTER_DRIVER_OK (6.6): accepted by SET_BACKEND_FEATURES, offered by vdpa_sim',
+  'vdpa-desc-asid-persist':
+    'VHOST_BACKEND_F_DESC_ASID + GET_VRING_DESC_GROUP, VHOST_BACKEND_F_IOTLB_PERSIST, compat_reset / reset_map / VDPA_RESET_F_CLEAN_MAP, vdpa_sim passthrough address spaces (6.7)',
+  'vdpa-suspended-state':
+    'c7e194402be3 "vdpa: Track device suspended state" + a09483c4065f "vdpa: Block vq property changes in DRIVER_OK" (6.8): SET_VRING_ADDR/BASE EINVAL when DRIVER_OK and not suspended',
+  'vdpa-vring-size':
+    '1496c47065f9 VHOST_VDPA_GET_VRING_SIZE (6.9); c4e8b5aed7cd SUSPEND/RESUME are no-ops without DRIVER_OK; vdpa_sim pending kicks and get_vq_size',
+  'vdpa-group-bound-check':
+    'cd025c1e876b "vhost: move vdpa group bound check to vhost_vdpa" (Jan 2026, Cc stable): SET_GROUP_ASID group >= ngroups is EINVAL in vhost-vdpa (both Debian oracle kernels have it)',
+  'vdpa-vring-num-max':
+    'vhost_vdpa_vring_ioctl checks SET_VRING_NUM against get_vq_num_max (EINVAL above it; seen on Debian 6.12.117, absent on 6.1.192)',
+  // ---- the vfio paths (vfio.md §17; the kernel function each one changes is named in the driver)
+  'vfio-unbound-list':
+    '60720a0fc646 "vfio: Add device tracking during unbind" (4.0) until 93219ea94388 (5.19): the unbound_list keeps the group viable during unbind',
+  'kvm-vfio-del-by-file':
+    '5d6dee80a1e9 "vfio: New external user group/file match" (4.13): KVM_DEV_VFIO_GROUP_DEL matches the file, no external user',
+  'vfio-container-q-stall':
+    'after 4.13, until dc15f82f5329 "vfio: Delete container_q" (5.19): unbinding the last device waits until the group leaves its container',
+  'vfio-viable-bridges':
+    'between 4.0 and 4.12 until 5.19: a non-normal header (bridge) is always viable; pcieport leaves the allow-list',
+  'vfio-dma-ownership':
+    '"Fix BUG_ON in vfio_iommu_group_notifier()" series (5.19): iommu DMA ownership and driver_managed_dma replace viability; EBUSY probes, EPERM attach',
+  'vfio-group-disassociate':
+    '3dd59a7dcb97 "vfio: Make the group FD disassociate from the iommu_group" (6.1): the last device leaving force-detaches the group',
+  'vfio-group-fdget-first':
+    'VFIO_GROUP_SET_CONTAINER resolves the fd first: a negative or closed fd is EBADF (seen in 6.1)',
+  'vfio-set-container-ebadfd':
+    'group.c (6.2): SET_CONTAINER with a file that is neither container nor iommufd is EBADFD',
+  'vfio-unbind-removes-first':
+    '291872a533a2 + 38c24544e10a (6.6): unregistering takes the device off the group list before waiting for its fds',
+  'vfio-device-registration-ref':
+    '"vfio: Simplify the lifetime logic for vfio_device" (~5.13): GET_DEVICE_FD skips a device being unregistered (ENODEV)',
+  'vfio-pci-match-op':
+    '"vfio/pci: Introduce VF token" (5.7): vfio_pci_core_match accepts "BDF vf_token=UUID"',
+  'vfio-pci-dev-set':
+    'the dev_set (5.15): a hot reset needs every affected device in the dev_set and its group given',
+  'vfio-device-cdev': 'the vfio device cdev /dev/vfio/devices/vfioN (6.6, CONFIG_VFIO_DEVICE_CDEV)',
+  'vfio-info-cap-align':
+    'the "pad" fix (6.6): capability chains are 8-byte aligned (type1 GET_INFO argsz 116 → 120)',
+  'type1-vaddr':
+    "Steve Sistare's series (5.12): VFIO_UNMAP_ALL, VFIO_UPDATE_VADDR and the VADDR map/unmap flags",
+  'type1-vaddr-restricted':
+    'ef3a3f6a294b and companions (6.3, Debian 6.1.192): UPDATE_VADDR only after SET_IOMMU, EBUSY instead of blocking, owner transfer',
+  'type1-info-caps':
+    'VFIO_IOMMU_GET_INFO capability chain (IOVA_RANGE 5.4, MIGRATION 5.8, DMA_AVAIL 5.10) and dirty-page tracking',
+  'type1-iova-list':
+    '"vfio/type1: Check reserved region conflict and update iova list" (5.0): MAP_DMA outside the IOVA ranges is EINVAL',
+  'type1-unmap-own-mm':
+    'v4.10 – v6.2: an unmap walk stops silently at a mapping another mm created (gone in 6.3 / Debian 6.1)',
+  'driver-core-probe-errno':
+    '"driver core: Flow the return code from ->probe() through to sysfs bind" (5.13): bind of a bound device EBUSY, probe errors returned',
+  'kvm-vfio-release':
+    '"kvm/vfio: Fix potential deadlock on vfio group_lock" (6.2): the kvm-vfio device goes at its fd close',
+  'kvm-vfio-file': '2f99073a722b / dcc31ea60b42 (6.6): KVM_DEV_VFIO_FILE accepts vfio device cdev files',
 } as const;
 
 export type ProfileFeature = keyof typeof FEATURES;
@@ -72,7 +146,7 @@ interface ProfileSpec {
 }
 
 const F_511: ProfileFeature[] = ['vsock-iotlb'];
-const F_515: ProfileFeature[] = [...F_511, 'vsock-seqpacket'];
+const F_515: ProfileFeature[] = [...F_511, 'vsock-seqpacket', 'vdpa-sim-blk'];
 const F_517: ProfileFeature[] = [
   ...F_515,
   'vsock-release-no-owner-check',
@@ -84,6 +158,31 @@ const F_61_DEBIAN: ProfileFeature[] = [
   'iotlb-invalidate-size0',
   'access-ok-sign-bit',
   'net-backend-clear-msg',
+  'vdpa-config-size-ioctls',
+  'vdpa-asid',
+  'vdpa-keep-empty-as',
+  'vdpa-suspend',
+  'vdpa-blk-secure-erase',
+  'vdpa-group-bound-check',
+];
+/** vhost-vdpa and vdpa_sim of mainline 6.6 */
+const VDPA_66: ProfileFeature[] = [
+  'vdpa-config-size-ioctls',
+  'vdpa-asid',
+  'vdpa-keep-empty-as',
+  'vdpa-suspend',
+  'vdpa-resume',
+  'vdpa-blk-secure-erase',
+  'vdpa-blk-zoned',
+  'vdpa-sim-use-va',
+  'vdpa-enable-after-driver-ok',
+];
+const VDPA_69: ProfileFeature[] = [
+  ...VDPA_66,
+  'vdpa-sim-net-status',
+  'vdpa-desc-asid-persist',
+  'vdpa-suspended-state',
+  'vdpa-vring-size',
 ];
 const F_66: ProfileFeature[] = [
   ...F_517,
@@ -141,20 +240,86 @@ const SPECS: readonly ProfileSpec[] = [
     version: '6.6',
     description: 'mainline v6.6',
     families: ALL_FAMILIES,
-    features: F_66,
+    features: [...F_66, ...VDPA_66],
     patchBase: false,
   },
-  { version: '6.9', description: 'mainline v6.9', families: ALL_FAMILIES, features: F_66, patchBase: false },
-  { version: '6.10', description: 'mainline v6.10', families: ALL_FAMILIES, features: F_66, patchBase: true },
+  {
+    version: '6.9',
+    description: 'mainline v6.9',
+    families: ALL_FAMILIES,
+    features: [...F_66, ...VDPA_69],
+    patchBase: false,
+  },
+  {
+    version: '6.10',
+    description: 'mainline v6.10',
+    families: ALL_FAMILIES,
+    features: [...F_66, ...VDPA_69],
+    patchBase: true,
+  },
   {
     version: '6.12',
     description:
       "Debian's 6.12.117 source, built with iommufd and the vfio cdev (the oracle's second kernel)",
     families: ALL_FAMILIES,
-    features: [...F_66, 'vsock-drop-iotlb'],
+    features: [...F_66, 'vsock-drop-iotlb', ...VDPA_69, 'vdpa-group-bound-check', 'vdpa-vring-num-max'],
     patchBase: true,
   },
 ];
+
+/** The vfio-path features of each profile (vfio.md §17), merged into the profile's list. */
+const VFIO_CLASSIC_510: ProfileFeature[] = [
+  'vfio-unbound-list',
+  'kvm-vfio-del-by-file',
+  'vfio-container-q-stall',
+  'vfio-viable-bridges',
+  'vfio-pci-match-op',
+  'type1-info-caps',
+  'type1-iova-list',
+  'type1-unmap-own-mm',
+];
+const VFIO_515: ProfileFeature[] = [
+  ...VFIO_CLASSIC_510,
+  'vfio-device-registration-ref',
+  'vfio-pci-dev-set',
+  'type1-vaddr',
+  'driver-core-probe-errno',
+];
+const VFIO_61: ProfileFeature[] = [
+  'kvm-vfio-del-by-file',
+  'vfio-pci-match-op',
+  'type1-info-caps',
+  'type1-iova-list',
+  'vfio-device-registration-ref',
+  'vfio-pci-dev-set',
+  'type1-vaddr',
+  'type1-vaddr-restricted',
+  'driver-core-probe-errno',
+  'vfio-dma-ownership',
+  'vfio-group-disassociate',
+  'vfio-group-fdget-first',
+];
+const VFIO_66: ProfileFeature[] = [
+  ...VFIO_61,
+  'vfio-set-container-ebadfd',
+  'vfio-unbind-removes-first',
+  'vfio-device-cdev',
+  'vfio-info-cap-align',
+  'kvm-vfio-release',
+  'kvm-vfio-file',
+];
+const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
+  '3.19': [],
+  '4.0': ['vfio-unbound-list'],
+  '5.10': VFIO_CLASSIC_510,
+  '5.15': VFIO_515,
+  '5.18': VFIO_515,
+  '6.1': VFIO_61,
+  '6.6': VFIO_66,
+  '6.9': VFIO_66,
+  '6.10': VFIO_66,
+  '6.12': VFIO_66,
+};
 
 export const DEFAULT_PROFILE = '6.12';
 
@@ -166,7 +331,7 @@ export class KernelProfile {
     private readonly spec: ProfileSpec,
     readonly patches: ReadonlySet<PatchName>,
   ) {
-    this.features = new Set(spec.features);
+    this.features = new Set([...spec.features, ...(VFIO_BY_VERSION[spec.version] ?? [])]);
     this.families = new Set(spec.families);
   }
 

@@ -3,7 +3,8 @@
 import type { CallCtx, FileOps } from './file.js';
 import type { Kernel } from './kernel.js';
 import type { Family } from './profile.js';
-import type { Fail } from './result.js';
+import type { Fail, Ok, Site, SysOutcome, SysResult } from './result.js';
+import type { Op, Paused } from './tasks.js';
 
 export interface Opened<P = unknown> {
   readonly ops: FileOps<P>;
@@ -26,6 +27,39 @@ export interface DriverModule {
   state?(k: Kernel, tables: StateTables): void;
   /** conditions of the final state the kernel does not report */
   stateDiagnostics?(k: Kernel): Diagnostic[];
+  /** the sysfs files (and the /dev directories) this driver family serves */
+  sysfs?: SysfsHook;
+}
+
+/**
+ * A kernel BUG()/BUG_ON() hit by the call (scenario.md, "Errors and kernel BUGs"): not a crash of
+ * vioctl but the step's outcome. `site` as for a failed call; `stack`, the call trace the kernel
+ * prints, innermost first. The kernel kills the calling task: the runner closes its fds as at exit.
+ */
+export interface KernelBug {
+  readonly ok: 'bug';
+  readonly site: Site;
+  readonly stack: readonly string[];
+}
+
+/** What a sysfs write can end in: done, paused at a named point, waiting, or a kernel BUG. */
+export type SysfsOutcome = SysOutcome | Paused | KernelBug;
+
+/** A read, readlink or ls that worked: `out` is the text (final newline kept), target or entries. */
+export interface OkOut extends Ok {
+  readonly out: string | readonly string[];
+}
+
+export interface SysfsHook {
+  /** whether `path` is under this family's sysfs tree or one of its /dev directories */
+  claims(path: string): boolean;
+  /** write(2) of `value`: a pausable operation (driver unbind), or an immediate result */
+  write(ctx: CallCtx, path: string, value: string): Op | SysResult;
+  read(ctx: CallCtx, path: string): OkOut | Fail;
+  readlink(ctx: CallCtx, path: string): OkOut | Fail;
+  ls(ctx: CallCtx, path: string): OkOut | Fail;
+  /** the named points a write of `path` passes on this release, in order (for pause_at checks) */
+  points?(k: Kernel, path: string): readonly string[];
 }
 
 export interface Diagnostic {
@@ -42,5 +76,9 @@ export class DriverRegistry {
 
   claim(path: string): DriverModule | undefined {
     return this.drivers.find((d) => d.claims(path));
+  }
+
+  sysfs(path: string): SysfsHook | undefined {
+    return this.drivers.find((d) => d.sysfs?.claims(path))?.sysfs;
   }
 }

@@ -34,7 +34,8 @@ export function drive(op: Op, pauseAt?: string, passed: string[] = []): SysOutco
     const s = n.value;
     if (typeof s === 'string') {
       passed.push(s);
-      if (s === pauseAt) return { ok: 'paused', point: s, resume: () => asOutcome(drive(op, undefined, passed)) };
+      if (s === pauseAt)
+        return { ok: 'paused', point: s, resume: () => asOutcome(drive(op, undefined, passed)) };
       continue;
     }
     if (s.point) {

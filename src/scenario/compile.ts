@@ -33,8 +33,8 @@ export const STATE_KEYS_INSPECTABLE = [
   'tasks',
   'diagnostics',
 ];
-const TOP_KEYS = ['name', 'description', 'kernel', 'patches', 'machine', 'steps', 'fail_nth'];
-const IOTLB_KEYS = ['type', 'iova', 'size', 'uaddr', 'perm', 'asid'];
+export const TOP_KEYS = ['name', 'description', 'kernel', 'patches', 'machine', 'steps', 'fail_nth'];
+export const IOTLB_KEYS = ['type', 'iova', 'size', 'uaddr', 'perm', 'asid'];
 const IDENT = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const VAR_REF = /\$([A-Za-z_][A-Za-z0-9_]*)/g;
 

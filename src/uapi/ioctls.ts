@@ -1,10 +1,17 @@
 // Every ioctl vioctl knows, by name and by number. Numbers repeat across fd
 // types (VFIO's do), so a number maps to a list of candidates.
 import type { IoctlDef } from './ioctl-def.js';
+import { KVM_IOCTLS } from './kvm.js';
 import { TUN_IOCTLS } from './tun.js';
+import { VFIO_IOCTLS } from './vfio.js';
 import { VHOST_IOCTLS } from './vhost.js';
 
-export const ALL_IOCTLS: readonly IoctlDef[] = [...VHOST_IOCTLS, ...TUN_IOCTLS];
+export const ALL_IOCTLS: readonly IoctlDef[] = [
+  ...VHOST_IOCTLS,
+  ...TUN_IOCTLS,
+  ...VFIO_IOCTLS,
+  ...KVM_IOCTLS,
+];
 
 const BY_NAME = new Map(ALL_IOCTLS.map((d) => [d.name, d]));
 const BY_NUMBER = new Map<number, IoctlDef[]>();

@@ -11,7 +11,8 @@ function yamlFiles(dir: string): string[] {
     .sort()
     .flatMap((e) => {
       const p = join(dir, e);
-      if (statSync(p).isDirectory()) return e === 'bad-input' || e === 'stories' ? [] : yamlFiles(p);
+      if (statSync(p).isDirectory())
+        return ['bad-input', 'hostile', 'stories'].includes(e) ? [] : yamlFiles(p);
       return e.endsWith('.yaml') ? [p] : [];
     });
 }
