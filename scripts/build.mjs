@@ -10,7 +10,6 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  minifyWhitespace: true,
   banner: {
     js: "import { createRequire as __vioctlCreateRequire } from 'node:module'; const require = __vioctlCreateRequire(import.meta.url);",
   },

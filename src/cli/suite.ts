@@ -1,6 +1,7 @@
 // A test suite: which files it holds, how they are split across CI machines, and how one file's
 // scenarios are loaded and run. Shared by the inline path and the worker threads (pool.ts), so both
 // give the same results.
+
 import { readFileSync } from 'node:fs';
 import { relative, sep } from 'node:path';
 import { nodeFamily, registerDrivers } from '../drivers/index.js';
@@ -10,7 +11,7 @@ import { loadStream } from '../scenario/load.js';
 import type { Scenario } from '../scenario/model.js';
 import type { ScenarioResult } from '../scenario/run-result.js';
 import { runScenario } from '../scenario/runner.js';
-import { scenarioFiles } from './commands/run.js';
+import { pausePoints, scenarioFiles } from './commands/run.js';
 
 export const DEFAULT_SUITE = 'fixtures';
 /**
@@ -79,6 +80,7 @@ export function loadFile(file: string, opts: SuiteOptions): Scenario[] {
         ...(opts.kernel !== undefined ? { kernel: opts.kernel } : {}),
         patches: opts.patch ?? [],
         nodeFamily,
+        pausePoints,
       }),
     );
   }

@@ -3,7 +3,10 @@
 import type { Kernel } from '../kernel/kernel.js';
 import type { Family } from '../kernel/profile.js';
 import type { DriverModule } from '../kernel/registry.js';
+import { kvmDriver } from './kvm/kvm.js';
+import { pciBusDriver } from './pci/pci.js';
 import { tunDriver } from './tun/tun.js';
+import { vfioDriver } from './vfio/vfio.js';
 import { vhostNetDriver } from './vhost/net.js';
 import { vhostVdpaDriver } from './vhost/vdpa.js';
 import { vhostVsockDriver } from './vhost/vsock.js';
@@ -13,6 +16,9 @@ export const DRIVERS: readonly DriverModule[] = [
   vhostVsockDriver,
   vhostVdpaDriver,
   tunDriver,
+  vfioDriver,
+  pciBusDriver,
+  kvmDriver,
 ];
 
 export function registerDrivers(k: Kernel): void {

@@ -27,7 +27,7 @@ import {
   type StateTables,
   type SysfsOutcome,
 } from './registry.js';
-import { type Fail, fail, ok, type SysOutcome, type SysResult } from './result.js';
+import { type Fail, fail, type Outcome, ok, type SysOutcome, type SysResult } from './result.js';
 import { drive, type Op, type Paused } from './tasks.js';
 
 /** A driver signals a kernel BUG() from inside an operation by throwing this (the trap it is). */
@@ -42,8 +42,8 @@ function isOp(r: Op | SysResult): r is Op {
 }
 
 /** Runs a step of an operation, turning a BUG() trap into the KernelBug outcome, also on resume/retry. */
-function guarded(run: () => SysOutcome | Paused): SysfsOutcome {
-  let r: SysOutcome | Paused;
+function guarded(run: () => Outcome): Outcome {
+  let r: Outcome;
   try {
     r = run();
   } catch (e) {
@@ -52,19 +52,12 @@ function guarded(run: () => SysOutcome | Paused): SysfsOutcome {
   }
   if (r.ok === 'paused') {
     const p = r;
-    return { ok: 'paused', point: p.point, resume: () => asSys(guarded(p.resume)) };
+    return { ok: 'paused', point: p.point, resume: () => guarded(p.resume) };
   }
   if (r.ok === 'blocked') {
     const b = r;
-    return { ok: 'blocked', retry: () => asSys(guarded(b.retry)) };
+    return { ok: 'blocked', retry: () => guarded(b.retry) };
   }
-  return r;
-}
-
-/** resume()/retry() are typed SysOutcome: a BUG in a resumed operation is reported as its Fail-like site. */
-function asSys(r: SysfsOutcome): SysOutcome {
-  if (r.ok === 'bug') return { ok: false, errno: r.site.errno, site: r.site, bug: r } as Fail;
-  if (r.ok === 'paused') return r.resume();
   return r;
 }
 

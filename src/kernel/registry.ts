@@ -3,8 +3,8 @@
 import type { CallCtx, FileOps } from './file.js';
 import type { Kernel } from './kernel.js';
 import type { Family } from './profile.js';
-import type { Fail, Ok, Site, SysOutcome, SysResult } from './result.js';
-import type { Op, Paused } from './tasks.js';
+import type { Fail, KernelBug, Ok, Outcome, SysResult } from './result.js';
+import type { Op } from './tasks.js';
 
 export interface Opened<P = unknown> {
   readonly ops: FileOps<P>;
@@ -31,19 +31,9 @@ export interface DriverModule {
   sysfs?: SysfsHook;
 }
 
-/**
- * A kernel BUG()/BUG_ON() hit by the call (scenario.md, "Errors and kernel BUGs"): not a crash of
- * vioctl but the step's outcome. `site` as for a failed call; `stack`, the call trace the kernel
- * prints, innermost first. The kernel kills the calling task: the runner closes its fds as at exit.
- */
-export interface KernelBug {
-  readonly ok: 'bug';
-  readonly site: Site;
-  readonly stack: readonly string[];
-}
-
 /** What a sysfs write can end in: done, paused at a named point, waiting, or a kernel BUG. */
-export type SysfsOutcome = SysOutcome | Paused | KernelBug;
+export type SysfsOutcome = Outcome;
+export type { KernelBug };
 
 /** A read, readlink or ls that worked: `out` is the text (final newline kept), target or entries. */
 export interface OkOut extends Ok {

@@ -22,14 +22,35 @@ export interface Fail {
 
 export type SysResult = Ok | Fail;
 
-/** A call that cannot complete yet (a blocking read): retried after every later step. */
+/** A call that cannot complete yet (a blocking read, an unbind waiting for fds): retried after every later step. */
 export interface Blocked {
   readonly ok: 'blocked';
-  /** runs the call again; returns Blocked while it still has to wait */
-  readonly retry: () => SysOutcome;
+  /** runs the call again: Blocked while it still has to wait, Paused if it reaches its pause point */
+  readonly retry: () => Outcome;
 }
 
 export type SysOutcome = SysResult | Blocked;
+
+/** An operation stopped at a named pause point; resume() runs it on (to its end, or to a wait). */
+export interface Paused {
+  readonly ok: 'paused';
+  readonly point: string;
+  readonly resume: () => Outcome;
+}
+
+/**
+ * A kernel BUG()/BUG_ON() hit by the call (scenario.md, "Errors and kernel BUGs"): not a crash of
+ * vioctl but the step's outcome. `site` as for a failed call; `stack`, the call trace the kernel
+ * prints, innermost first. The kernel kills the calling task: the runner closes its fds as at exit.
+ */
+export interface KernelBug {
+  readonly ok: 'bug';
+  readonly site: Site;
+  readonly stack: readonly string[];
+}
+
+/** Everything a kernel operation can end in. */
+export type Outcome = SysOutcome | Paused | KernelBug;
 
 export const OK0: Ok = { ok: true, ret: 0 };
 

@@ -1,8 +1,8 @@
 // Validates a loaded document against the scenario language (scenario.md) and
 // checks every name before anything runs: an unknown key, action, ioctl or
 // name is one InputError at its own file:line:column.
-import { buildMachine, isMachineError } from '../kernel/machine.js';
-import { type Family, isPatchName, makeProfile, PATCHES } from '../kernel/profile.js';
+import { buildMachine, isMachineError, type Machine } from '../kernel/machine.js';
+import { type Family, isPatchName, type KernelProfile, makeProfile, PATCHES } from '../kernel/profile.js';
 import { ioctlByName } from '../uapi/ioctls.js';
 import { isMap } from './compile-util.js';
 import { InputError } from './input-error.js';
@@ -12,7 +12,6 @@ import {
   ACTIONS,
   type Action,
   COMMON_KEYS,
-  NOT_YET,
   type Raw,
   type Scenario,
   type Step,
@@ -45,6 +44,8 @@ export interface CompileOptions {
   patches?: readonly string[];
   /** the driver family owning a device node path, if any */
   nodeFamily(path: string): Family | undefined;
+  /** the named points a driver unbind passes on this profile and machine (for pause_at checks) */
+  pausePoints?(profile: KernelProfile, machine: Machine): readonly string[];
 }
 
 export { isMap } from './compile-util.js';
@@ -156,10 +157,11 @@ export function compileScenario(file: string, doc: LoadedDocument, opts: Compile
   if (v.steps === undefined) c.fail([], 'missing required key "steps"');
   if (!Array.isArray(v.steps)) c.fail(['steps'], 'steps: expected a list of steps');
   const scope = new NameScope();
+  const points = opts.pausePoints?.(prof, machine) ?? [];
   const steps: Step[] = [];
   const raws = v.steps as unknown[];
   for (let i = 0; i < raws.length; i++) {
-    steps.push(compileStep(c, raws[i], i, scope, prof.families, opts));
+    steps.push(compileStep(c, raws[i], i, scope, prof.families, opts, points));
   }
   return { file, doc, name, ...(description ? { description } : {}), kernel, patches, machine, steps };
 }
@@ -171,6 +173,7 @@ function compileStep(
   scope: NameScope,
   families: ReadonlySet<Family>,
   opts: CompileOptions,
+  points: readonly string[],
 ): Step {
   const path: YamlPath = ['steps', index];
   if (!isMap(raw)) c.fail(path, `step ${index}: expected a map with one action key, got ${describe(raw)}`);
@@ -189,13 +192,6 @@ function compileStep(
   if (actions.length > 1)
     c.fail([...path, actions[1]!], `a step takes one action, this one has ${actions.join(' and ')}`, 'key');
   const action = actions[0] as Action;
-  if (NOT_YET.has(action)) {
-    c.fail(
-      [...path, action],
-      `action "${action}" belongs to the PCI/VFIO families, which this vioctl does not model yet`,
-      'key',
-    );
-  }
   c.keys(
     raw,
     path,
@@ -209,7 +205,16 @@ function compileStep(
     c.fail([...path, 'process'], `no process named "${procName}" (start it with fork: or spawn: first)`);
   if (!proc.alive) c.fail([...path, 'process'], `process "${procName}" has exited`);
   if (raw.pause_at !== undefined) {
-    c.fail([...path, 'pause_at'], `pause_at: a ${action} step has no pause points on this profile`, 'key');
+    const pausable =
+      action === 'bind' || action === 'unbind' || (action === 'sysfs' && raw.value !== undefined);
+    if (!pausable) c.fail([...path, 'pause_at'], `pause_at: a ${action} step has no pause points`, 'key');
+    const at = c.string(raw.pause_at, [...path, 'pause_at'], 'pause_at');
+    if (!points.includes(at)) {
+      c.fail(
+        [...path, 'pause_at'],
+        `pause_at: a driver unbind passes no point "${at}" on this profile (points: ${points.join(', ') || 'none'})`,
+      );
+    }
   }
   if (raw.note !== undefined) c.string(raw.note, [...path, 'note'], 'note');
   const step: Step = { index, action, main: raw[action], raw, process: procName, path };
@@ -389,6 +394,40 @@ function compileStep(
       p.alive = false;
       break;
     }
+    case 'sysfs':
+    case 'readlink':
+    case 'ls': {
+      const target = c.string(step.main, sp(action), action);
+      const root = action === 'ls' ? /^\/(sys|dev)\// : /^\/sys\//;
+      if (!root.test(target) || target.split('/').includes('..')) {
+        c.fail(
+          sp(action),
+          `${action}: expected an absolute path under ${action === 'ls' ? '/sys or /dev' : '/sys'}, got "${target}"`,
+        );
+      }
+      if (raw.value !== undefined && typeof raw.value !== 'string')
+        c.fail(sp('value'), 'value: expected a string (written byte for byte)');
+      if (action === 'sysfs' && raw.value !== undefined) taskName(c, raw, scope, sp);
+      else noAs();
+      break;
+    }
+    case 'bind': {
+      const b = step.main;
+      if (!isMap(b)) c.fail(sp('bind'), 'bind: expected {device: BDF, driver: NAME}');
+      c.keys(b, sp('bind'), ['device', 'driver'], 'bind');
+      if (typeof b.device !== 'string' || !BDF.test(b.device))
+        c.fail([...sp('bind'), 'device'], 'device: expected a PCI address such as "0000:01:00.0"');
+      if (typeof b.driver !== 'string' || !/^[a-z0-9_-]+$/.test(b.driver))
+        c.fail([...sp('bind'), 'driver'], 'driver: expected a driver name such as vfio-pci');
+      taskName(c, raw, scope, sp);
+      break;
+    }
+    case 'unbind': {
+      const d = c.string(step.main, sp('unbind'), 'unbind');
+      if (!BDF.test(d)) c.fail(sp('unbind'), 'unbind: expected a PCI address such as "0000:01:00.0"');
+      taskName(c, raw, scope, sp);
+      break;
+    }
     case 'inspect': {
       const key = c.string(step.main, sp('inspect'), 'inspect');
       if (!STATE_KEYS_INSPECTABLE.includes(key)) {
@@ -413,8 +452,8 @@ function compileStep(
     default:
       break;
   }
-  // a read may block: it becomes a task named by its as:, else #INDEX
-  if (action === 'read') scope.tasks.add(`#${index}`);
+  // a read may block and an unbind may wait or pause: a task named by its as:, else #INDEX
+  if (['read', 'sysfs', 'bind', 'unbind'].includes(action)) scope.tasks.add(`#${index}`);
   const selfNames = new Set<string>();
   if (action === 'mmap') selfNames.add(step.main as string);
   if (raw.save !== undefined) {
@@ -437,6 +476,16 @@ function compileStep(
   for (const n of selfNames) scope.saved.add(n);
   checkStepValues(c, step);
   return step;
+}
+
+const BDF = /^([0-9a-f]{4}:)?[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
+
+/** A step whose call may wait or pause: `as:` names its task. */
+function taskName(c: Checker, raw: Raw, scope: NameScope, sp: (k: string) => YamlPath): void {
+  if (raw.as === undefined) return;
+  const n = c.string(raw.as, sp('as'), 'as');
+  if (!IDENT.test(n)) c.fail(sp('as'), `as: "${n}" is not a valid task name`);
+  scope.tasks.add(n);
 }
 
 /** Whether a value mentions a `$name` anywhere (a cheap scan: most values do not). */

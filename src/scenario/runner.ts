@@ -3,7 +3,7 @@
 // gives the same result.
 import { Kernel, O_RDWR } from '../kernel/kernel.js';
 import { makeProfile } from '../kernel/profile.js';
-import type { Blocked, SysOutcome } from '../kernel/result.js';
+import type { Outcome } from '../kernel/result.js';
 import { CONSTANTS } from '../uapi/constants.js';
 import { buildArg, resolveRequest } from './args.js';
 import { isMap } from './compile.js';
@@ -12,22 +12,14 @@ import type { Scenario, Step } from './model.js';
 import { outcomeFields } from './outcome.js';
 import type { OutValue, ScenarioResult, StepRecord } from './run-result.js';
 import { type ProcState, RunInputError, Runtime } from './runtime.js';
-import { snapshot, type TaskRow } from './snapshot.js';
+import { snapshot } from './snapshot.js';
 import { doMemory, doMessage, doProcess } from './steps.js';
+import { doSysfs } from './sysfs-steps.js';
+import { resumeTask, retryWaiting, settle, type Task, taskRows } from './tasks.js';
 
 export interface RunSetup {
   /** registers the driver families on a new kernel (src/drivers/index.ts) */
   register(k: Kernel): void;
-}
-
-/** A call that has not finished: a blocking read waiting for a message. */
-interface Task {
-  name: string;
-  process: string;
-  step: number;
-  blocked: Blocked;
-  finish: (o: SysOutcome) => Partial<StepRecord>;
-  done?: Partial<StepRecord>;
 }
 
 function shortArgs(step: Step): string {
@@ -75,12 +67,7 @@ export function runScenario(s: Scenario, setup: RunSetup): ScenarioResult {
     for (const step of s.steps) {
       const rec = runStep(rt, step, tasks);
       // a later step can end a wait: the waiting call continues inside it
-      for (const t of tasks) {
-        if (t.done) continue;
-        const o = t.blocked.retry();
-        if (o.ok !== 'blocked') t.done = t.finish(o);
-        else t.blocked = o;
-      }
+      retryWaiting(tasks);
       rec.diagnostics.push(...k.diagnostics);
       k.diagnostics = [];
       steps.push(rec);
@@ -91,10 +78,7 @@ export function runScenario(s: Scenario, setup: RunSetup): ScenarioResult {
     result.ok = false;
     result.error = { line: e.line, column: e.column, message: e.message };
   }
-  const taskRows: TaskRow[] = tasks
-    .filter((t) => !t.done)
-    .map((t) => ({ task: t.name, process: t.process, step: t.step, state: 'waiting', point: null }));
-  result.state = snapshot(rt, taskRows);
+  result.state = snapshot(rt, taskRows(tasks));
   for (const r of steps) for (const d of r.diagnostics) result.diagnostics.push({ step: r.index, ...d });
   for (const d of result.state.diagnostics) {
     result.diagnostics.push({ step: null, code: String(d.code), message: String(d.message) });
@@ -102,9 +86,41 @@ export function runScenario(s: Scenario, setup: RunSetup): ScenarioResult {
   return result;
 }
 
+/** A call that did not return inside its step becomes a task named by its as:, else #INDEX. */
+function startTask(
+  rt: Runtime,
+  ps: ProcState,
+  step: Step,
+  tasks: Task[],
+  o: Outcome,
+  finish: (o: Outcome) => Partial<StepRecord>,
+): void {
+  const name = typeof step.raw.as === 'string' ? step.raw.as : `#${step.index}`;
+  const t: Task = {
+    name,
+    process: step.process,
+    step: step.index,
+    state: 'waiting',
+    point: null,
+    cont: () => o,
+    finish,
+    onBug: () => killProcess(rt, ps),
+  };
+  settle(t, o);
+  tasks.push(t);
+}
+
+/** A kernel BUG kills the calling process: its fds close as at exit. */
+function killProcess(rt: Runtime, ps: ProcState): void {
+  if (rt.killed.has(ps.name)) return;
+  rt.killed.add(ps.name);
+  rt.k.exit(ps.proc);
+}
+
 function callName(step: Step): string {
   const m = step.main;
   if (typeof m === 'bigint') return `0x${m.toString(16)}`;
+  if (isMap(m)) return compact(m);
   return typeof m === 'string' ? m : String(m);
 }
 
@@ -142,6 +158,15 @@ class StepRec implements StepRecord {
 function runStep(rt: Runtime, step: Step, tasks: Task[]): StepRecord {
   const ps = rt.proc(step.process);
   const rec: StepRecord = new StepRec(step);
+  if (rt.killed.has(step.process)) {
+    // the kernel killed this process at a BUG: its later steps do not run
+    Object.assign(rec, { ret: null, skipped: true });
+    if (step.raw.expect !== undefined) {
+      rec.expect = 'fail';
+      rec.expectFailures = ['the step was skipped: its process was killed by a kernel BUG'];
+    }
+    return rec;
+  }
   /** names this step defines, usable in its own expectation */
   const self = new Map<string, bigint>();
   execute(rt, ps, step, rec, self, tasks);
@@ -242,10 +267,20 @@ function execute(
     case 'poll':
     case 'signal': {
       const r = doMessage(rt, ps, step, rec);
-      if (r) {
-        const name = typeof raw.as === 'string' ? raw.as : `#${step.index}`;
-        tasks.push({ name, process: step.process, step: step.index, blocked: r.blocked, finish: r.finish });
-      }
+      if (r) startTask(rt, ps, step, tasks, r.blocked, r.finish);
+      return;
+    }
+    case 'sysfs':
+    case 'readlink':
+    case 'ls':
+    case 'bind':
+    case 'unbind': {
+      const o = doSysfs(rt, ps, step, rec);
+      if (!o) return;
+      const finish = (x: Outcome): Partial<StepRecord> => outcomeFields(x);
+      Object.assign(rec, finish(o));
+      if (o.ok === 'bug') killProcess(rt, ps);
+      else if (o.ok === 'blocked' || o.ok === 'paused') startTask(rt, ps, step, tasks, o, finish);
       return;
     }
     case 'mmap':
@@ -258,10 +293,16 @@ function execute(
     case 'spawn':
     case 'pass':
     case 'exit':
+      if (step.action === 'exit' && tasks.some((t) => t.process === step.main && t.state !== 'done')) {
+        rt.fail(
+          [...p, 'exit'],
+          `exit: process "${String(step.main)}" has a paused or waiting task (resume it first)`,
+        );
+      }
       doProcess(rt, ps, step, rec);
       return;
     case 'inspect': {
-      const st = snapshot(rt, []);
+      const st = snapshot(rt, taskRows(tasks));
       let rowsOut = st[step.main as string] ?? [];
       if (raw.fd !== undefined) {
         const f = k.fget(ps.proc, rt.fd(ps, raw.fd, [...p, 'fd']));
@@ -284,10 +325,13 @@ function execute(
       return;
     }
     case 'resume': {
-      const t = tasks.find((x) => x.name === step.main);
-      if (!t) rt.fail([...p, 'resume'], `resume: task "${String(step.main)}" was never started`);
-      if (t.done) Object.assign(rec, t.done);
-      else Object.assign(rec, { ret: null, errno: null, blocks: true });
+      const t = [...tasks].reverse().find((x) => x.name === step.main);
+      if (!t)
+        rt.fail(
+          [...p, 'resume'],
+          `resume: task "${String(step.main)}" was never started (its call returned)`,
+        );
+      Object.assign(rec, resumeTask(t));
       return;
     }
     default:

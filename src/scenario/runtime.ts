@@ -39,6 +39,8 @@ export class RunInputError extends Error {
 export class Runtime {
   readonly procs = new Map<string, ProcState>();
   readonly saved = new Map<string, Saved>();
+  /** processes the kernel killed at a BUG */
+  readonly killed = new Set<string>();
   /** encoded vhost messages of literal-only write: steps, by content */
   readonly messages = new Map<string, Uint8Array>();
 

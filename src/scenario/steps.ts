@@ -1,6 +1,6 @@
 // The executors of the message, memory and process actions.
 import { type MemObject, PROT_READ, PROT_WRITE } from '../kernel/memory.js';
-import type { Blocked, SysOutcome } from '../kernel/result.js';
+import type { Blocked, Outcome } from '../kernel/result.js';
 import { isMap } from './compile.js';
 import type { Step } from './model.js';
 import { outcomeFields } from './outcome.js';
@@ -98,7 +98,7 @@ function decodeMessage(b: Uint8Array): OutValue {
 
 export interface Pending {
   blocked: Blocked;
-  finish: (o: SysOutcome) => Partial<StepRecord>;
+  finish: (o: Outcome) => Partial<StepRecord>;
 }
 
 /** write:, read:, poll:, signal: — returns a pending task when the call blocks. */
@@ -144,7 +144,7 @@ export function doMessage(rt: Runtime, ps: ProcState, step: Step, rec: StepRecor
       const len =
         raw.len === undefined ? (isEventfd ? 8 : MSG_SIZE) : Number(rt.value(ps, raw.len, [...p, 'len'], 32));
       const addr = k.stage(ps.proc, new Uint8Array(Math.min(len, 0x8000)), READ_AT);
-      const finish = (o: SysOutcome): Partial<StepRecord> => {
+      const finish = (o: Outcome): Partial<StepRecord> => {
         const fields = outcomeFields(o);
         let out: OutValue = null;
         if (o.ok === true && typeof o.ret === 'number' && o.ret > 0) {

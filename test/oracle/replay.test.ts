@@ -115,8 +115,8 @@ describe('replay', () => {
     'ioctl vs VHOST_GET_FEATURES save=F',
     'ioctl vs VHOST_SET_OWNER',
     'ioctl vs VHOST_SET_FEATURES features=$F',
-    'open c /dev/vfio/vfio',
-    'ioctl c VFIO_GET_API_VERSION',
+    'open c /dev/vhost-scsi',
+    'ioctl c VHOST_GET_FEATURES',
     'eventfd k',
     'read vs timeout=0',
   ].join('\n');

@@ -39,6 +39,8 @@ const CASES: readonly Case[] = [
   { script: 'vhost_net', kernel: '6.12', results: 'results-6.12', floor: 71, known: [] },
   // replay.ts runs no sysfs or VFIO ioctl lines yet (213 of 217 unsupported): the full step-for-step
   // replay of vfio.txt is test/drivers/vfio/oracle.test.ts until replay.ts gains them.
+  { script: 'vfio', kernel: '6.1', results: 'results', floor: 4, known: [] },
+  { script: 'vfio', kernel: '6.12', results: 'results-6.12', floor: 4, known: [] },
   { script: 'vdpa_net', kernel: '6.1', results: 'results', floor: 201, known: [] },
   { script: 'vdpa_net', kernel: '6.12', results: 'results-6.12', floor: 201, known: [] },
   { script: 'vdpa_blk', kernel: '6.1', results: 'results', floor: 30, known: [] },

@@ -3,6 +3,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeFamily, registerDrivers } from '../../drivers/index.js';
+import { Kernel } from '../../kernel/kernel.js';
+import type { Machine } from '../../kernel/machine.js';
+import type { KernelProfile } from '../../kernel/profile.js';
 import { colorLevel, makeChalk } from '../../report/color.js';
 import { toJson } from '../../report/json.js';
 import { renderText } from '../../report/tables.js';
@@ -44,6 +47,13 @@ export function scenarioFiles(paths: readonly string[]): string[] {
   return out;
 }
 
+/** The points a vfio-pci driver unbind passes on a profile and machine, asked of a fresh kernel. */
+export function pausePoints(profile: KernelProfile, machine: Machine): readonly string[] {
+  const k = new Kernel(profile, machine);
+  registerDrivers(k);
+  return k.sysfsPoints('/sys/bus/pci/drivers/vfio-pci/unbind');
+}
+
 export function loadScenarios(paths: readonly string[], opts: RunOptions): Scenario[] {
   const scenarios: Scenario[] = [];
   for (const file of scenarioFiles(paths)) {
@@ -60,6 +70,7 @@ export function loadScenarios(paths: readonly string[], opts: RunOptions): Scena
           ...(opts.kernel !== undefined ? { kernel: opts.kernel } : {}),
           patches: opts.patch ?? [],
           nodeFamily,
+          pausePoints,
         }),
       );
     }

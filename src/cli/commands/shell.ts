@@ -14,6 +14,7 @@ import { InputError } from '../../scenario/input-error.js';
 import { loadStream } from '../../scenario/load.js';
 import type { ScenarioResult, StepRecord } from '../../scenario/run-result.js';
 import { runScenario } from '../../scenario/runner.js';
+import { pausePoints } from './run.js';
 
 export interface ShellOptions {
   kernel?: string;
@@ -101,7 +102,7 @@ export class ShellSession {
     if (extra) this.steps.push(extra);
     try {
       const docs = loadStream(this.scenarioText(), '<shell>');
-      const s = compileScenario('<shell>', docs[0]!, { nodeFamily });
+      const s = compileScenario('<shell>', docs[0]!, { nodeFamily, pausePoints });
       const result = runScenario(s, { register: registerDrivers });
       if (result.error)
         throw new InputError('<shell>', result.error.line, result.error.column, result.error.message);

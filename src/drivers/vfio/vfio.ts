@@ -1,0 +1,55 @@
+// /dev/vfio/vfio and /dev/vfio/N as a driver family (vfio.md §5, §7), with the vfio_groups
+// state rows and the reference diagnostics.
+import type { CallCtx } from '../../kernel/file.js';
+import type { Kernel } from '../../kernel/kernel.js';
+import type { DriverModule, Opened, StateTables } from '../../kernel/registry.js';
+import type { Fail } from '../../kernel/result.js';
+import { pciBus } from '../pci/bus.js';
+import { CONTAINER_OPS, newContainer } from './container.js';
+import { GROUP_OPS, groupStatusFlags, openGroup } from './group.js';
+import { vfioDiagnostics } from './refs.js';
+import { vfio } from './state.js';
+
+const GROUP_NODE = /^\/dev\/vfio\/(\d+)$/;
+
+function groupId(path: string): number | undefined {
+  const m = GROUP_NODE.exec(path);
+  return m ? Number(m[1]) : undefined;
+}
+
+function state(k: Kernel, t: StateTables): void {
+  const rows = (t.vfio_groups ??= []);
+  const groups = [...vfio(k).all].sort((a, b) => a.id - b.id);
+  for (const g of groups) {
+    rows.push({
+      group: g.id,
+      flags: g.iommu || !k.profile.has('vfio-group-disassociate') ? groupStatusFlags(k, g) : null,
+      open: g.openedFile !== null,
+      devices: g.devices.map((d) => d.pci.bdf),
+      unbound: g.unbound.map((d) => d.bdf),
+      container_users: g.containerUsers,
+      kvm: g.kvmHolders.size > 0,
+    });
+  }
+}
+
+export const vfioDriver: DriverModule = {
+  name: 'vfio',
+  family: 'vfio',
+  claims: (path) => path === '/dev/vfio/vfio' || GROUP_NODE.test(path),
+  exists(k, path) {
+    pciBus(k);
+    if (path === '/dev/vfio/vfio') return true;
+    const id = groupId(path);
+    return id !== undefined && vfio(k).groups.get(id)?.node === true;
+  },
+  open(ctx: CallCtx, path: string, _flags: number, fileId: number): Opened | Fail {
+    if (path === '/dev/vfio/vfio') return { ops: CONTAINER_OPS, priv: newContainer(ctx.k) } as Opened;
+    const g = openGroup(ctx.k, groupId(path)!);
+    if ('ok' in g) return g as Fail;
+    g.openedFile = fileId;
+    return { ops: GROUP_OPS, priv: g } as Opened;
+  },
+  state,
+  stateDiagnostics: vfioDiagnostics,
+};
