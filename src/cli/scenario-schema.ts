@@ -38,7 +38,15 @@ const DEFS: Schema = {
     { type: 'string', description: 'an expression for the return value' },
     {
       type: 'object',
-      properties: { ret: {}, errno: ref('errno'), out: {}, site: { type: 'object' }, diagnostics: {} },
+      properties: {
+        ret: {},
+        errno: ref('errno'),
+        out: {},
+        site: { type: 'object' },
+        diagnostics: {},
+        blocks: { type: 'boolean' },
+        paused: { type: 'string' },
+      },
       additionalProperties: false,
     },
   ),

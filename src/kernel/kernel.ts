@@ -30,6 +30,13 @@ import {
 import { type Fail, fail, type Outcome, ok, type SysOutcome, type SysResult } from './result.js';
 import { drive, type Op, type Paused } from './tasks.js';
 
+/** An argument a scenario built is larger than the argument area: the runner's input error. */
+export class ArgumentTooLarge extends Error {
+  constructor(readonly bytes: number) {
+    super(`an argument of ${bytes} bytes is larger than vioctl's 64 KiB argument area`);
+  }
+}
+
 /** A driver signals a kernel BUG() from inside an operation by throwing this (the trap it is). */
 export class KernelBugTrap extends Error {
   constructor(readonly bug: KernelBug) {
@@ -258,6 +265,9 @@ export class Kernel {
   mmap(proc: Process, req: MmapRequest): SysResult {
     if (req.size === 0n) return fail('EINVAL', 'do_mmap', '!len');
     const len = roundUp(req.size);
+    // PAGE_ALIGN(len) wrapping to 0, or more than the address space holds
+    if (len >= 1n << 64n || len === 0n) return fail('ENOMEM', 'do_mmap', '!len (PAGE_ALIGN overflowed)');
+    if (len > TASK_SIZE_MAX) return fail('ENOMEM', 'get_unmapped_area', 'len > TASK_SIZE');
     let start: bigint;
     if (req.at !== undefined) {
       if (req.at % PAGE_SIZE !== 0n) return fail('EINVAL', 'do_mmap', 'addr & ~PAGE_MASK (MAP_FIXED)');
@@ -311,8 +321,7 @@ export class Kernel {
   /** A user buffer for `proc` built from bytes, in its scratch pages (the runner's argument area). */
   stage(proc: Process, bytes: Uint8Array, at = 0n): bigint {
     const v = proc.mm.scratchVma();
-    if (at + BigInt(bytes.length) > SCRATCH_SIZE)
-      throw new Error('internal: argument larger than the scratch area');
+    if (at + BigInt(bytes.length) > SCRATCH_SIZE) throw new ArgumentTooLarge(bytes.length);
     // The scratch pages are the runner's own: written directly, as a process writes its stack.
     v.obj.write(v.pgoff + at, bytes);
     return v.start + at;

@@ -12,6 +12,7 @@ import { isMap } from './compile.js';
 import type { YamlPath } from './load.js';
 import type { OutValue } from './run-result.js';
 import type { ProcState, Runtime } from './runtime.js';
+import { deviceName, hotReset, hotResetInfo, type1Info } from './vfio-args.js';
 
 const BITS: Record<Scalar, number> = { u8: 8, u16: 16, u32: 32, u64: 64, s32: 32, s64: 64 };
 
@@ -109,7 +110,9 @@ function memTable(rt: Runtime, ps: ProcState, arg: unknown, path: YamlPath): Uin
   }
   const regions = arg.regions ?? [];
   if (!Array.isArray(regions)) rt.fail([...path, 'regions'], 'regions: expected a list');
-  const buf = new Uint8Array(vhost_memory.size + regions.length * vhost_memory_region.size);
+  // more than max_mem_regions is E2BIG before the regions are read: those past it need no memory
+  const staged = regions.slice(0, 65);
+  const buf = new Uint8Array(vhost_memory.size + staged.length * vhost_memory_region.size);
   const nregions =
     arg.nregions === undefined
       ? BigInt(regions.length)
@@ -117,7 +120,7 @@ function memTable(rt: Runtime, ps: ProcState, arg: unknown, path: YamlPath): Uin
   writeScalar(buf, 0, 'u32', nregions);
   if (arg.padding !== undefined)
     writeScalar(buf, 4, 'u32', rt.value(ps, arg.padding, [...path, 'padding'], 32));
-  regions.forEach((r, i) => {
+  staged.forEach((r, i) => {
     const base = vhost_memory.size + i * vhost_memory_region.size;
     const rp = [...path, 'regions', i];
     const sub = new Uint8Array(vhost_memory_region.size);
@@ -224,7 +227,12 @@ export function buildArg(
     }
     return stage(buf, d.dir === 'r' || d.dir === 'rw', (b) => Buffer.from(b).toString('hex'));
   }
-  const reads = def.dir === 'r' || def.dir === 'rw';
+  // VFIO and iommufd encode _IO but document a struct the kernel fills: always read it back
+  const documented = def.family.startsWith('vfio') || def.family === 'iommufd';
+  const reads =
+    def.dir === 'r' ||
+    def.dir === 'rw' ||
+    (documented && (def.arg.kind === 'struct' || def.arg.kind === 'custom'));
   const shape = def.arg;
   switch (shape.kind) {
     case 'value':
@@ -239,6 +247,9 @@ export function buildArg(
     }
     case 'struct': {
       const buf = new Uint8Array(shape.def.size);
+      // argsz (VFIO) is the struct's size unless the scenario gives it (to test minsz checks)
+      const argsz = shape.def.fields.find((f) => f.name === 'argsz' && f.offset === 0);
+      if (argsz && documented) writeScalar(buf, 0, 'u32', BigInt(shape.def.size));
       fillStruct(rt, ps, shape.def, arg, ap, buf);
       return stage(buf, reads, (b) => structOut(shape.def, b));
     }
@@ -247,6 +258,17 @@ export function buildArg(
       if (shape.layout === 'ifreq') return stage(ifreq(rt, ps, arg, ap), true, ifreqOut);
       if (shape.layout === 'vhost_vdpa_config')
         return stage(vdpaConfig(rt, ps, arg, ap), reads, vdpaConfigOut);
+      if (shape.layout === 'string') return stage(deviceName(rt, arg, ap).bytes, false, () => null);
+      if (shape.layout === 'vfio_iommu_type1_info') {
+        const b = type1Info(rt, ps, arg, ap);
+        return stage(b.bytes, true, b.decode!);
+      }
+      if (shape.layout === 'vfio_pci_hot_reset_info') {
+        const b = hotResetInfo(rt, ps, arg, ap);
+        return stage(b.bytes, true, b.decode!);
+      }
+      if (shape.layout === 'vfio_pci_hot_reset')
+        return stage(hotReset(rt, ps, arg, ap).bytes, false, () => null);
       return rt.fail(ap, `arguments of ${def.name} are not modelled yet`);
   }
 }

@@ -1,8 +1,10 @@
 // Validates a loaded document against the scenario language (scenario.md) and
 // checks every name before anything runs: an unknown key, action, ioctl or
 // name is one InputError at its own file:line:column.
+import { posix } from 'node:path';
 import { buildMachine, isMachineError, type Machine } from '../kernel/machine.js';
 import { type Family, isPatchName, type KernelProfile, makeProfile, PATCHES } from '../kernel/profile.js';
+import { resolveErrnoName } from '../uapi/errno.js';
 import { ioctlByName } from '../uapi/ioctls.js';
 import { isMap } from './compile-util.js';
 import { InputError } from './input-error.js';
@@ -250,8 +252,10 @@ function compileStep(
   switch (action) {
     case 'open': {
       const p = c.string(step.main, sp('open'), 'open');
-      if (!p.startsWith('/dev/'))
+      // a path is as open(2) resolves it: one that leaves /dev is not a device node
+      if (!p.startsWith('/dev/') || !posix.normalize(p).startsWith('/dev/')) {
         c.fail(sp('open'), `open: expected a device node path under /dev, got "${p}"`);
+      }
       const fam = opts.nodeFamily(p);
       if (fam && !families.has(fam)) {
         c.fail(sp('open'), `open: ${p} is a ${fam} node, which the kernel profile does not model`);
@@ -469,6 +473,7 @@ function compileStep(
       c.fail(sp('save'), 'save: expected a name or a map {name: field}');
     }
   }
+  if (raw.expect !== undefined) checkExpectShape(c, raw.expect, sp('expect'));
   if (raw.expect !== undefined && hasDollar(raw.expect)) {
     const extra = new Set([...selfNames, ...(typeof raw.as === 'string' ? [raw.as] : [])]);
     checkRefs(raw.expect, sp('expect'), extra);
@@ -476,6 +481,23 @@ function compileStep(
   for (const n of selfNames) scope.saved.add(n);
   checkStepValues(c, step);
   return step;
+}
+
+const EXPECT_KEYS = ['ret', 'errno', 'out', 'site', 'diagnostics', 'blocks', 'paused'];
+
+/** An expectation's shape is checked before anything runs (its values may need run-time names). */
+function checkExpectShape(c: Checker, e: unknown, path: YamlPath): void {
+  if (typeof e === 'string' && /^E[A-Z0-9]+$/.test(e) && !resolveErrnoName(e)) {
+    c.fail(path, `expect: unknown errno name "${e}"`);
+  }
+  if (!isMap(e)) return;
+  c.keys(e, path, EXPECT_KEYS, 'an expectation');
+  if (typeof e.errno === 'string' && !resolveErrnoName(e.errno)) {
+    c.fail([...path, 'errno'], `errno: unknown errno name "${e.errno}"`);
+  }
+  if (e.site !== undefined && !isMap(e.site))
+    c.fail([...path, 'site'], 'site: expected {function, check, errno}');
+  if (isMap(e.site)) c.keys(e.site, [...path, 'site'], ['function', 'check', 'errno'], 'a site');
 }
 
 const BDF = /^([0-9a-f]{4}:)?[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;

@@ -1,7 +1,7 @@
 // Runs a compiled scenario against a fresh emulated kernel and records every
 // step: pure (no I/O, no clock, no environment), so the same scenario always
 // gives the same result.
-import { Kernel, O_RDWR } from '../kernel/kernel.js';
+import { ArgumentTooLarge, Kernel, O_RDWR } from '../kernel/kernel.js';
 import { makeProfile } from '../kernel/profile.js';
 import type { Outcome } from '../kernel/result.js';
 import { CONSTANTS } from '../uapi/constants.js';
@@ -74,9 +74,10 @@ export function runScenario(s: Scenario, setup: RunSetup): ScenarioResult {
       if (rec.expect === 'fail') result.ok = false;
     }
   } catch (e) {
-    if (!(e instanceof RunInputError)) throw e;
+    const err = e instanceof ArgumentTooLarge ? argumentError(s, steps.length, e) : e;
+    if (!(err instanceof RunInputError)) throw err;
     result.ok = false;
-    result.error = { line: e.line, column: e.column, message: e.message };
+    result.error = { line: err.line, column: err.column, message: err.message };
   }
   result.state = snapshot(rt, taskRows(tasks));
   for (const r of steps) for (const d of r.diagnostics) result.diagnostics.push({ step: r.index, ...d });
@@ -115,6 +116,12 @@ function killProcess(rt: Runtime, ps: ProcState): void {
   if (rt.killed.has(ps.name)) return;
   rt.killed.add(ps.name);
   rt.k.exit(ps.proc);
+}
+
+/** An argument too large to build is an input error at the step that asked for it. */
+function argumentError(s: Scenario, index: number, e: ArgumentTooLarge): RunInputError {
+  const p = s.doc.locate(s.steps[index]?.path ?? []);
+  return new RunInputError(p.line, p.column, e.message);
 }
 
 function callName(step: Step): string {
@@ -259,7 +266,15 @@ function execute(
       const o = k.ioctl(ps.proc, fd, req.number, built.arg);
       Object.assign(rec, outcomeFields(o));
       rec.out = built.readOut();
-      if (raw.as !== undefined) bindFd(ps, raw.as, rec);
+      if (raw.as !== undefined) {
+        // an fd the kernel returns inside a struct (KVM_CREATE_DEVICE's fd) is what as: names
+        const o = rec.out;
+        if (isMap(o) && typeof (o as Record<string, OutValue>).fd === 'number' && rec.errno === null) {
+          ps.fds.set(raw.as as string, (o as Record<string, number>).fd!);
+        } else {
+          bindFd(ps, raw.as, rec);
+        }
+      }
       return;
     }
     case 'write':

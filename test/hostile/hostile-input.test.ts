@@ -154,24 +154,22 @@ const CASES: [string, RegExp][] = [
   ['sysfs-escape', /^4:\d+: .*sys/],
   ['kernel-path', /^3:9: unknown kernel profile "\/etc\/passwd"/],
   ['json-ref', /^3:8: steps: expected a list of steps$/],
+  ['path-dotdot', /^4:11: open: expected a device node path under \/dev, got "\/dev\/..\/etc\/passwd"$/],
+  ['path-dotdot-deep', /^4:11: open: expected a device node path under \/dev/],
+  ['proto-expect', /^5:15: unknown key "__proto__" in an expectation/],
 ];
+
+/**
+ * Oversized arguments are not input errors: write() reads one message whatever len says, and a
+ * memory table past max_mem_regions is E2BIG before its regions are read; each runs to its end.
+ */
+const OVERSIZED = ['write-len-huge', 'write-len-64k', 'write-data-huge', 'memtable-huge'];
 
 /**
  * Known bugs (reported, not fixed here): each test asserts the behaviour the contract asks for and
  * is expected to fail until the fix lands; remove the name from this list then.
  */
-const KNOWN_BUGS: [string, RegExp, string][] = [
-  // compile.ts checks `startsWith('/dev/')` on the raw string: the path is not normalised
-  ['path-dotdot', /^4:11: open: expected a device node path under \/dev/, 'runs (ENOENT), exit 0'],
-  ['path-dotdot-deep', /^4:11: open: expected a device node path under \/dev/, 'runs (ENOENT), exit 0'],
-  // expect's keys are only checked by the runner (expect.ts), after the steps before it ran
-  ['proto-expect', /^5:26: expect: unknown field "__proto__"/, 'exit 2, but the tables go to stdout'],
-  // Kernel.stage throws 'internal: argument larger than the scratch area' out of the runner
-  ['write-len-huge', /^9:\d+: /, 'crash: internal error with a stack trace, exit 1'],
-  ['write-len-64k', /^9:\d+: /, 'crash: internal error with a stack trace, exit 1'],
-  ['write-data-huge', /^8:\d+: /, 'crash: internal error with a stack trace, exit 1'],
-  ['memtable-huge', /^9:\d+: /, 'crash: internal error with a stack trace, exit 1'],
-];
+const KNOWN_BUGS: [string, RegExp, string][] = [];
 
 /** 2 MiB of comments: above FALLBACK_MAX, so the fast path words its refusal itself. */
 const PAD = '# padding so that the fast path cannot hand this input to the yaml path ...........\n'.repeat(
@@ -215,9 +213,10 @@ describe('hostile input through vioctl run', () => {
   test.each(CASES.filter((c) => !WORDING.has(c[0])))('%s behind 2 MiB of comments', (name) => padded(name));
   test.fails.each([...WORDING])('known divergence: %s behind 2 MiB of comments', (name) => padded(name));
 
-  test.fails.each(KNOWN_BUGS)('known bug: %s (%s)', (name, want) => {
-    const file = `${D}/${name}.yaml`;
-    expectOneLine(cli(file, name), file, want);
+  test.each(OVERSIZED)('%s runs to its end without an internal error', (name) => {
+    const r = cli(`${D}/${name}.yaml`, name);
+    expect([0, 1]).toContain(r.code);
+    expect(r.err).toBe('');
   });
 
   test('every fixture in fixtures/hostile has a case here', async () => {
@@ -226,7 +225,7 @@ describe('hostile input through vioctl run', () => {
       .filter((f) => f.endsWith('.yaml'))
       .map((f) => f.replace(/\.yaml$/, ''))
       .sort();
-    expect(names).toEqual([...CASES.map((c) => c[0]), ...KNOWN_BUGS.map((c) => c[0])].sort());
+    expect(names).toEqual([...CASES.map((c) => c[0]), ...KNOWN_BUGS.map((c) => c[0]), ...OVERSIZED].sort());
   });
 });
 

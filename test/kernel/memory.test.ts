@@ -45,6 +45,13 @@ describe('address spaces and copy_{from,to}_user', () => {
     expect(again.k.mmap(again.p, { size: 0x1000n, prot: 3, kind: 'anon' })).toEqual(a);
   });
 
+  test('do_mmap: a length past TASK_SIZE, or one whose PAGE_ALIGN wraps, is ENOMEM', () => {
+    const f = makeKernel();
+    expectErrno(f.k.mmap(f.p, { size: 0x800000000000n, prot: 3, kind: 'anon' }), 'ENOMEM', 'get_unmapped_area');
+    expectErrno(f.k.mmap(f.p, { size: 0xffffffffffffffffn, prot: 3, kind: 'anon' }), 'ENOMEM', 'do_mmap');
+    expectOk(f.k.mmap(f.p, { size: 0x1000n, prot: 3, kind: 'anon' }));
+  });
+
   test('fork copies private memory and shares shared memory', () => {
     const f = makeKernel();
     const priv = (f.k.mmap(f.p, { size: 0x1000n, prot: 3, kind: 'anon' }) as { ret: bigint }).ret;

@@ -22,10 +22,10 @@ const FUZZING = process.env.FUZZ_RUNS !== undefined;
 /**
  * Invariants broken by known, reported bugs of src/ (not fixed here): left out unless FUZZ_STRICT=1,
  * so that the rest still runs. Remove a kind once its fix lands.
- * - mmap-address: Kernel.mmap maps any size; a size past TASK_SIZE (or 2^64 - 1, whose PAGE_ALIGN
- *   wraps to 0) gives a negative "address" instead of ENOMEM (do_mmap / get_unmapped_area).
+ * (none at present: mmap-address, Kernel.mmap mapping any size, was fixed with ENOMEM from
+ * do_mmap / get_unmapped_area)
  */
-const KNOWN = new Set(process.env.FUZZ_STRICT === '1' ? [] : ['mmap-address']);
+const KNOWN = new Set<string>();
 
 /** Writes the minimal scenario for a failing case; returns its path. */
 function writeCounterexample(c: Case, o: Outcome, tag: string): string {
