@@ -28,7 +28,7 @@ import {
   type SysfsOutcome,
 } from './registry.js';
 import { type Fail, fail, type Outcome, ok, type SysOutcome, type SysResult } from './result.js';
-import { drive, type Op, type Paused } from './tasks.js';
+import { drive, type Op } from './tasks.js';
 
 /** An argument a scenario built is larger than the argument area: the runner's input error. */
 export class ArgumentTooLarge extends Error {

@@ -136,6 +136,6 @@ export function hotReset(rt: Runtime, ps: ProcState, arg: unknown, path: YamlPat
   writeScalar(b, 0, 'u32', argsz);
   writeScalar(b, 4, 'u32', u32(rt, ps, a.flags, [...path, 'flags'], 0n));
   writeScalar(b, 8, 'u32', count);
-  nums.forEach((n, i) => writeScalar(b, 12 + 4 * i, 's32', n));
+  for (const [i, n] of nums.entries()) writeScalar(b, 12 + 4 * i, 's32', n);
   return { bytes: b, decode: null };
 }

@@ -47,7 +47,11 @@ describe('address spaces and copy_{from,to}_user', () => {
 
   test('do_mmap: a length past TASK_SIZE, or one whose PAGE_ALIGN wraps, is ENOMEM', () => {
     const f = makeKernel();
-    expectErrno(f.k.mmap(f.p, { size: 0x800000000000n, prot: 3, kind: 'anon' }), 'ENOMEM', 'get_unmapped_area');
+    expectErrno(
+      f.k.mmap(f.p, { size: 0x800000000000n, prot: 3, kind: 'anon' }),
+      'ENOMEM',
+      'get_unmapped_area',
+    );
     expectErrno(f.k.mmap(f.p, { size: 0xffffffffffffffffn, prot: 3, kind: 'anon' }), 'ENOMEM', 'do_mmap');
     expectOk(f.k.mmap(f.p, { size: 0x1000n, prot: 3, kind: 'anon' }));
   });
