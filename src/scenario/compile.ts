@@ -324,8 +324,12 @@ function compileStep(
       const n = c.string(step.main, sp('mmap'), 'mmap');
       if (!IDENT.test(n)) c.fail(sp('mmap'), `mmap: "${n}" is not a valid name`);
       if (raw.size === undefined) c.fail(path, 'a mmap step needs "size:"');
-      if (raw.fd !== undefined)
-        c.fail(sp('fd'), 'mmap of a device file comes with vhost-vdpa, not modelled yet', 'key');
+      if (raw.fd !== undefined) {
+        fdKey('fd', true);
+        if (raw.memfd !== undefined || raw.object !== undefined) {
+          c.fail(sp('fd'), 'mmap: fd: maps a device file; memfd: and object: do not go with it', 'key');
+        }
+      }
       if (raw.prot !== undefined && !['rw', 'r', 'w', 'none'].includes(raw.prot as string)) {
         c.fail(sp('prot'), `prot: expected rw, r, w or none, got ${describe(raw.prot)}`);
       }

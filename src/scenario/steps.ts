@@ -174,6 +174,24 @@ export function doMemory(
   switch (step.action) {
     case 'mmap': {
       const size = rt.value(ps, raw.size, [...p, 'size'], 64);
+      if (raw.fd !== undefined) {
+        // a device file (a vhost-vdpa doorbell): MAP_SHARED unless shared: false
+        const fd = rt.fd(ps, raw.fd, [...p, 'fd']);
+        const off = raw.offset === undefined ? 0n : rt.value(ps, raw.offset, [...p, 'offset'], 64);
+        const o = k.mmapFile(
+          ps.proc,
+          fd,
+          off,
+          size,
+          PROTS[(raw.prot as string) ?? 'rw']!,
+          raw.shared !== false,
+        );
+        Object.assign(rec, outcomeFields(o));
+        const addr = o.ok ? (o.ret as bigint) : -1n;
+        ps.maps.set(name, { addr, size: o.ok ? size : 0n });
+        self.set(name, addr);
+        return;
+      }
       let object: MemObject | undefined;
       if (typeof raw.object === 'string') {
         const holder =
