@@ -106,7 +106,9 @@ export function doMessage(rt: Runtime, ps: ProcState, step: Step, rec: StepRecor
   const k = rt.k;
   const raw = step.raw;
   const p = step.path;
-  const fd = rt.fd(ps, step.main, [...p, step.action]);
+  const m = step.main;
+  const named = typeof m === 'string' ? ps.fds.get(m) : undefined;
+  const fd = named ?? rt.fd(ps, m, [...p, step.action]);
   const f = k.fget(ps.proc, fd);
   switch (step.action) {
     case 'write': {
