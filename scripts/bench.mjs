@@ -4,7 +4,7 @@
 // through a preloaded exit hook. Medians and minimums of several runs.
 //   node scripts/bench.mjs            (BENCH_RUNS=N to change the run count)
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,6 +110,23 @@ try {
   console.log(`  vioctl run (10 steps)           ${ms(ten.median)} / ${ms(ten.min)}  ${mb(ten.rss)}`);
   console.log(
     `  ratio                           ${(ten.median / base.median).toFixed(2)} (median), ${(ten.min / base.min).toFixed(2)} (min)   target <= 1.3\n`,
+  );
+
+  console.log('suites: vioctl test on 1 000 scenario files (the 10-step file, renamed)');
+  const suite = join(dir, 'suite');
+  mkdirSync(suite);
+  const tenText = readFileSync(join(dir, 'ten.yaml'), 'utf8');
+  for (let i = 0; i < 1000; i++)
+    writeFileSync(
+      join(suite, `s${String(i).padStart(4, '0')}.yaml`),
+      tenText.replace('ten steps', `ten steps ${i}`),
+    );
+  const t = measure([bin, 'test', suite], 3);
+  console.log(
+    `  vioctl test, 1000 files          ${ms(t.median)} / ${ms(t.min)}  ${mb(t.rss)}   target <= 10 s`,
+  );
+  console.log(
+    `  per file                        ${ms(t.median / 1000)}   (one vioctl run of a file: ${ms(ten.median)})\n`,
   );
 
   console.log('large scenarios (vhost-vsock with a device IOTLB, alternating UPDATE / INVALIDATE)');

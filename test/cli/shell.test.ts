@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,5 +52,27 @@ describe('vioctl shell: steps typed one at a time', () => {
     expect(text).toContain('expect: EPERM');
     const [scen] = loadScenarios([file], {});
     expect(scen!.steps).toHaveLength(3);
+  });
+});
+
+describe('vioctl shell -e through the real CLI', () => {
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ['bin/vioctl.js', 'shell', ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+
+  test('one-liners run in order and print the step table; exit 0', () => {
+    const r = run('--kernel', '6.1', '-e', 'open /dev/vhost-vsock as vs; ioctl vs VHOST_GET_FEATURES');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('0x33d000002');
+    expect(r.stdout).toContain('kernel 6.1');
+  });
+
+  test('a bad step is one line on stderr and exit 2', () => {
+    const r = run('-e', 'ioctl nosuchfd VHOST_GET_FEATURES');
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/no fd named "nosuchfd"/);
   });
 });
