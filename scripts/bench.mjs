@@ -156,6 +156,41 @@ try {
     console.log(
       `    ${String(n).padStart(6)} steps: ${(((r.median - base.median) * 1000) / n).toFixed(1)} µs/step`,
     );
+
+  console.log('\nvhost-vdpa IOTLB write path (UPDATE + INVALIDATE through write(), dma_map parent, VA mode)');
+  const iotlb = join(dir, 'iotlb.mjs');
+  const eb = spawnSync(join(root, 'node_modules/.bin/esbuild'), [
+    join(root, 'bench/iotlb-throughput.ts'),
+    '--bundle',
+    '--platform=node',
+    '--format=esm',
+    `--outfile=${iotlb}`,
+    '--log-level=error',
+    "--banner:js=import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  ]);
+  if (eb.status !== 0) throw new Error('esbuild of bench/iotlb-throughput.ts failed');
+  const rates = [];
+  for (const live of [1000, 100000, 1000000]) {
+    const r = spawnSync(process.execPath, [iotlb, String(live), '50000'], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    });
+    if (r.status !== 0) {
+      console.log(`  ${String(live).padStart(8)} live entries: failed (${r.stderr.split('\n')[0]})`);
+      continue;
+    }
+    const o = JSON.parse(r.stdout.trim());
+    rates.push(o);
+    console.log(`  ${String(live).padStart(8)} live entries: ${(o.perSecond / 1e6).toFixed(2)} M messages/s`);
+  }
+  const at = (n) => rates.find((r) => r.live === n)?.perSecond;
+  if (at(100000))
+    console.log(`  target: >= 1 M messages/s at 10^5 entries: ${(at(100000) / 1e6).toFixed(2)} M`);
+  if (at(1000) && at(1000000)) {
+    // 10^3 -> 10^6 is about 10 doublings
+    const perDoubling = (at(1000) / at(1000000)) ** (1 / Math.log2(1000));
+    console.log(`  cost growth per doubling of entries: ${perDoubling.toFixed(3)}x   target <= 1.1x`);
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
