@@ -29,17 +29,23 @@ export class MemObject {
 
   read(off: bigint, len: number): Uint8Array {
     const out = new Uint8Array(len);
+    this.readInto(off, out, 0, len);
+    return out;
+  }
+
+  /** Copies `len` bytes at `off` into `dst` at `at` (pages never written read as zeros). */
+  readInto(off: bigint, dst: Uint8Array, at: number, len: number): void {
     let done = 0;
     while (done < len) {
       const pos = off + BigInt(done);
       const pg = pos / PAGE_SIZE;
-      const inPage = Number(pos % PAGE_SIZE);
+      const inPage = Number(pos - pg * PAGE_SIZE);
       const n = Math.min(len - done, 4096 - inPage);
       const page = this.pages.get(pg);
-      if (page) out.set(page.subarray(inPage, inPage + n), done);
+      if (page) dst.set(page.subarray(inPage, inPage + n), at + done);
+      else dst.fill(0, at + done, at + done + n);
       done += n;
     }
-    return out;
   }
 
   write(off: bigint, data: Uint8Array): void {
@@ -179,7 +185,15 @@ export class Mm {
   /** copy_from_user: the bytes, or undefined where the kernel would get EFAULT. */
   copyFromUser(addr: bigint, len: number): Uint8Array | undefined {
     const out = new Uint8Array(len);
-    const okay = this.walk(addr, len, PROT_READ, (vma, off, done, n) => out.set(vma.obj.read(off, n), done));
+    // the common case: one mapping holds the whole range
+    if (len > 0 && addr >= 0n && addr + BigInt(len) <= TASK_SIZE_MAX) {
+      const vma = this.findVma(addr);
+      if (vma && !vma.io && (vma.prot & PROT_READ) && addr + BigInt(len) <= vma.end) {
+        vma.obj.readInto(vma.pgoff + (addr - vma.start), out, 0, len);
+        return out;
+      }
+    }
+    const okay = this.walk(addr, len, PROT_READ, (vma, off, done, n) => vma.obj.readInto(off, out, done, n));
     return okay ? out : undefined;
   }
 
