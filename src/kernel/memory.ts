@@ -188,7 +188,7 @@ export class Mm {
     // the common case: one mapping holds the whole range
     if (len > 0 && addr >= 0n && addr + BigInt(len) <= TASK_SIZE_MAX) {
       const vma = this.findVma(addr);
-      if (vma && !vma.io && (vma.prot & PROT_READ) && addr + BigInt(len) <= vma.end) {
+      if (vma && !vma.io && vma.prot & PROT_READ && addr + BigInt(len) <= vma.end) {
         vma.obj.readInto(vma.pgoff + (addr - vma.start), out, 0, len);
         return out;
       }
