@@ -1,24 +1,14 @@
 // The --json contract of scenario.md ("What a run prints"). Every record is rebuilt key by key, so the
 // output's key order is the spec's and never depends on how the runner happened to fill a record; the
 // text holds nothing that varies between runs, so the same results always give the same bytes.
+
 import type { Site } from '../kernel/result.js';
 import type { RunState, ScenarioResult, StepRecord } from '../scenario/run-result.js';
+import { STATE_KEYS } from '../scenario/run-result.js';
 import { errnoInfo, resolveErrnoName } from '../uapi/errno.js';
 import { hex, jsonValue } from './format.js';
 
-/** The state keys every document has, in the spec's order; a driver's extra keys follow. */
-export const STATE_KEYS = [
-  'processes',
-  'fds',
-  'vhost',
-  'vrings',
-  'iotlb',
-  'pending',
-  'vfio_groups',
-  'pci',
-  'tasks',
-  'diagnostics',
-] as const;
+export { STATE_KEYS };
 
 /**
  * One JSON document for a single scenario, else a flat array of them in order; 2-space indent and a

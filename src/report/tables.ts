@@ -3,7 +3,12 @@
 // every table gets an empty head/border style, else cli-table3 colours them even in a pipe.
 import type { ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
-import type { ScenarioResult, StateRowOut, StepRecord } from '../scenario/run-result.js';
+import {
+  type ScenarioResult,
+  STATE_KEYS,
+  type StateRowOut,
+  type StepRecord,
+} from '../scenario/run-result.js';
 import { errnoInfo, resolveErrnoName } from '../uapi/errno.js';
 import { hex, shortValue, truncate } from './format.js';
 
@@ -22,17 +27,7 @@ const OUT_MAX = 40;
 const NEIGHBOURS = 2;
 
 /** State tables in the order they are printed; keys not listed here (a driver's own) follow. */
-const STATE_ORDER = [
-  'fds',
-  'vhost',
-  'vrings',
-  'iotlb',
-  'pending',
-  'vfio_groups',
-  'pci',
-  'tasks',
-  'diagnostics',
-];
+const STATE_ORDER: readonly string[] = STATE_KEYS.filter((k) => k !== 'processes');
 // `processes` is in every state, but pid and caps seldom matter to a reader: JSON has it.
 const STATE_HIDDEN = new Set(['processes']);
 

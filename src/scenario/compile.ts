@@ -18,22 +18,12 @@ import {
   type Scenario,
   type Step,
 } from './model.js';
+import { STATE_KEYS } from './run-result.js';
 import { checkStepValues } from './static-values.js';
 import { parseIntLiteral } from './values.js';
 
 export const DEFAULT_KERNEL = '6.12';
-export const STATE_KEYS_INSPECTABLE = [
-  'processes',
-  'fds',
-  'vhost',
-  'vrings',
-  'iotlb',
-  'pending',
-  'vfio_groups',
-  'pci',
-  'tasks',
-  'diagnostics',
-];
+export const STATE_KEYS_INSPECTABLE: readonly string[] = STATE_KEYS;
 export const TOP_KEYS = ['name', 'description', 'kernel', 'patches', 'machine', 'steps', 'fail_nth'];
 export const IOTLB_KEYS = ['type', 'iova', 'size', 'uaddr', 'perm', 'asid'];
 const IDENT = /^[A-Za-z_][A-Za-z0-9_.-]*$/;

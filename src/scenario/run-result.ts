@@ -43,6 +43,20 @@ export interface StepRecord {
 
 export type StateRowOut = Record<string, OutValue>;
 
+/** The state keys every result has, in the contract's order (scenario.md); a driver's extra keys follow. */
+export const STATE_KEYS = [
+  'processes',
+  'fds',
+  'vhost',
+  'vrings',
+  'iotlb',
+  'pending',
+  'vfio_groups',
+  'pci',
+  'tasks',
+  'diagnostics',
+] as const;
+
 export interface RunState {
   processes: StateRowOut[];
   fds: StateRowOut[];
