@@ -3,9 +3,11 @@
 import type { Kernel } from '../kernel/kernel.js';
 import type { Family } from '../kernel/profile.js';
 import type { DriverModule } from '../kernel/registry.js';
+import { iommufdDriver } from './iommufd/iommufd.js';
 import { kvmDriver } from './kvm/kvm.js';
 import { pciBusDriver } from './pci/pci.js';
 import { tunDriver } from './tun/tun.js';
+import { vfioCdevDriver } from './vfio/cdev.js';
 import { vfioDriver } from './vfio/vfio.js';
 import { vhostNetDriver } from './vhost/net.js';
 import { vhostVdpaDriver } from './vhost/vdpa.js';
@@ -19,6 +21,8 @@ export const DRIVERS: readonly DriverModule[] = [
   vfioDriver,
   pciBusDriver,
   kvmDriver,
+  iommufdDriver,
+  vfioCdevDriver,
 ];
 
 export function registerDrivers(k: Kernel): void {

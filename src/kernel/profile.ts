@@ -112,6 +112,14 @@ export const FEATURES = {
   'kvm-vfio-release':
     '"kvm/vfio: Fix potential deadlock on vfio group_lock" (6.2): the kvm-vfio device goes at its fd close',
   'kvm-vfio-file': '2f99073a722b / dcc31ea60b42 (6.6): KVM_DEV_VFIO_FILE accepts vfio device cdev files',
+  iommufd:
+    'the iommufd subsystem (6.2, CONFIG_IOMMUFD): /dev/iommu with IOAS_ALLOC, IOAS_MAP / UNMAP, DESTROY',
+  'hot-reset-dev-id':
+    '9062ff405b49 + 71791b9246c7 (6.6): hot-reset INFO reports dev_ids (DEV_ID, DEV_ID_OWNED) to cdev users; PCI_HOT_RESET takes an empty list from them, and its count / open-mode check precedes ENODEV',
+  'hot-reset-info-partial-fill':
+    'b56b7aabcf3c "vfio/pci: Copy hot-reset device info to userspace in the devices loop" (6.6) until f6944d4a0b87 (6.10): INFO fills the entries that fit, then ENOSPC with count and flags',
+  'hot-reset-info-kernel-buffer':
+    'f6944d4a0b87 + cbb325e77fbe + 5a88a3f67e37 (6.10 final): INFO counts first again, ENOSPC with flags 0, ERANGE on a zero count',
 } as const;
 
 export type ProfileFeature = keyof typeof FEATURES;
@@ -307,6 +315,8 @@ const VFIO_66: ProfileFeature[] = [
   'vfio-info-cap-align',
   'kvm-vfio-release',
   'kvm-vfio-file',
+  'iommufd',
+  'hot-reset-dev-id',
 ];
 const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
   '3.19': [],
@@ -315,10 +325,10 @@ const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
   '5.15': VFIO_515,
   '5.18': VFIO_515,
   '6.1': VFIO_61,
-  '6.6': VFIO_66,
-  '6.9': VFIO_66,
-  '6.10': VFIO_66,
-  '6.12': VFIO_66,
+  '6.6': [...VFIO_66, 'hot-reset-info-partial-fill'],
+  '6.9': [...VFIO_66, 'hot-reset-info-partial-fill'],
+  '6.10': [...VFIO_66, 'hot-reset-info-kernel-buffer'],
+  '6.12': [...VFIO_66, 'hot-reset-info-kernel-buffer'],
 };
 
 export const DEFAULT_PROFILE = '6.12';

@@ -248,7 +248,9 @@ export function buildArg(
     case 'struct': {
       const buf = new Uint8Array(shape.def.size);
       // argsz (VFIO) is the struct's size unless the scenario gives it (to test minsz checks)
-      const argsz = shape.def.fields.find((f) => f.name === 'argsz' && f.offset === 0);
+      const argsz = shape.def.fields.find(
+        (f) => (f.name === 'argsz' || (f.name === 'size' && def.family === 'iommufd')) && f.offset === 0,
+      );
       if (argsz && documented) writeScalar(buf, 0, 'u32', BigInt(shape.def.size));
       fillStruct(rt, ps, shape.def, arg, ap, buf);
       return stage(buf, reads, (b) => structOut(shape.def, b));

@@ -1,6 +1,7 @@
 // Every ioctl vioctl knows, by name and by number. Numbers repeat across fd
 // types (VFIO's do), so a number maps to a list of candidates.
 import type { IoctlDef } from './ioctl-def.js';
+import { IOMMUFD_IOCTLS } from './iommufd.js';
 import { KVM_IOCTLS } from './kvm.js';
 import { TUN_IOCTLS } from './tun.js';
 import { VFIO_IOCTLS } from './vfio.js';
@@ -10,6 +11,7 @@ export const ALL_IOCTLS: readonly IoctlDef[] = [
   ...VHOST_IOCTLS,
   ...TUN_IOCTLS,
   ...VFIO_IOCTLS,
+  ...IOMMUFD_IOCTLS,
   ...KVM_IOCTLS,
 ];
 

@@ -3,6 +3,7 @@
 import type { CallCtx, FileOps, OpenFile } from '../../kernel/file.js';
 import { type Kernel, O_CLOEXEC, O_RDWR } from '../../kernel/kernel.js';
 import { fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
+import { iommufdNr } from '../../uapi/iommufd.js';
 import { writeScalar } from '../../uapi/struct.js';
 import { MINSZ, VFIO_DEVICE_FLAGS_PCI, VFIO_DEVICE_FLAGS_RESET, vfioNr } from '../../uapi/vfio.js';
 import { functionResetWorks } from '../pci/reset.js';
@@ -118,7 +119,14 @@ function getIrqInfo(ctx: CallCtx, dev: VfioDevice, arg: bigint): SysResult {
 }
 
 function deviceIoctl(ctx: CallCtx, f: OpenFile<DeviceFile>, cmd: number, arg: bigint): SysOutcome {
-  const dev = f.priv.dev;
+  // vfio_device_fops_unl_ioctl (6.6+): BIND_IOMMUFD is only for cdev files (df->group is set)
+  if (ctx.k.profile.has('vfio-device-cdev') && cmd === iommufdNr('VFIO_DEVICE_BIND_IOMMUFD'))
+    return fail('EINVAL', 'vfio_df_ioctl_bind_iommufd', 'df->group (BIND_IOMMUFD only for cdev fds)');
+  return vfioPciIoctl(ctx, f.priv.dev, cmd, arg);
+}
+
+/** vfio_pci_core_ioctl: the same for a group-derived device fd and a bound cdev file. */
+export function vfioPciIoctl(ctx: CallCtx, dev: VfioDevice, cmd: number, arg: bigint): SysOutcome {
   if (cmd === vfioNr('VFIO_DEVICE_GET_INFO')) return getInfo(ctx, dev, arg);
   if (cmd === vfioNr('VFIO_DEVICE_GET_REGION_INFO')) return getRegionInfo(ctx, dev, arg);
   if (cmd === vfioNr('VFIO_DEVICE_GET_IRQ_INFO')) return getIrqInfo(ctx, dev, arg);

@@ -5,6 +5,7 @@ import type { Kernel } from '../../kernel/kernel.js';
 import { type Blocked, fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
 import { getUser } from '../../kernel/uaccess.js';
 import { MINSZ, VFIO_GROUP_FLAGS_CONTAINER_SET, VFIO_GROUP_FLAGS_VIABLE, vfioNr } from '../../uapi/vfio.js';
+import { cdevOpenCount } from './cdev.js';
 import { attachGroup, containerOf, detachGroup, dropContainerUser } from './container.js';
 import { openDeviceFd } from './device.js';
 import { groupViable } from './notifier.js';
@@ -22,6 +23,7 @@ export function openGroup(k: Kernel, id: number): VfioGroup | SysResult {
   const fn = 'vfio_group_fops_open';
   if (k.profile.has('vfio-dma-ownership')) {
     if (g.devices.length === 0) return fail('ENODEV', fn, 'refcount_read(&group->drivers) == 0');
+    if (cdevOpenCount(k, g)) return fail('EBUSY', fn, 'group->cdev_device_open_cnt');
     if (g.openedFile) return fail('EBUSY', fn, 'group->opened_file');
     return g;
   }

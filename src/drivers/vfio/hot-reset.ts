@@ -1,15 +1,27 @@
-// VFIO_DEVICE_GET_PCI_HOT_RESET_INFO and VFIO_DEVICE_PCI_HOT_RESET for group users
-// (vfio_pci_core.c; vfio.md §14). Issue 5 extends this with dev_ids and the cdev forms.
+// VFIO_DEVICE_GET_PCI_HOT_RESET_INFO and VFIO_DEVICE_PCI_HOT_RESET (vfio_pci_core.c; vfio.md §14,
+// §16): group users name group ids and pass group fds; cdev users (6.6+) get dev_ids and pass an
+// empty list, their iommufd context being the proof of ownership. INFO's ENOSPC has three shapes
+// (count only; 6.6–6.9 partial fill with flags; count only again from 6.10).
 import type { CallCtx } from '../../kernel/file.js';
+import type { Kernel } from '../../kernel/kernel.js';
 import { fail, ok, type SysResult } from '../../kernel/result.js';
+import {
+  VFIO_PCI_DEVID_NOT_OWNED,
+  VFIO_PCI_DEVID_OWNED,
+  VFIO_PCI_HOT_RESET_FLAG_DEV_ID,
+  VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED,
+} from '../../uapi/iommufd.js';
 import { writeScalar } from '../../uapi/struct.js';
 import { MINSZ } from '../../uapi/vfio.js';
+import { ctxHasGroup, type IommufdCtx } from '../iommufd/iommufd.js';
 import { affectedDevices, canResetBus, canResetSlot, resetBus } from '../pci/reset.js';
 import type { PciDev } from '../pci/topology.js';
+import { cdevBinding } from './cdev.js';
 import { groupOf } from './group.js';
 import { type VfioDevice, type VfioGroup, vfio } from './state.js';
 
-function mode(d: PciDev): 'slot' | 'bus' | null {
+/** pci_probe_reset_slot, then pci_probe_reset_bus: slot mode, bus mode, or neither (ENODEV) */
+export function resetMode(d: PciDev): 'slot' | 'bus' | null {
   if (canResetSlot(d)) return 'slot';
   return canResetBus(d) ? 'bus' : null;
 }
@@ -21,85 +33,247 @@ function header(ctx: CallCtx, arg: bigint): { argsz: number; flags: number; coun
   return { argsz: dv.getUint32(0, true), flags: dv.getUint32(4, true), count: dv.getUint32(8, true) };
 }
 
-/** vfio_pci_ioctl_get_pci_hot_reset_info (group form): ENOSPC writes back the count needed. */
+/**
+ * The vfio-pci devices of the dev_set (v5.15, vfio_assign_device_set): keyed by the device itself on
+ * a root bus, else by its slot when slot reset works, else by its bus.
+ */
+export function devSet(k: Kernel, d: PciDev): VfioDevice[] {
+  const key = (x: PciDev) =>
+    x.bus === 0 ? x.bdf : canResetSlot(x) ? `slot:${x.bus}:${x.devfn >> 3}` : `bus:${x.bus}`;
+  return [...vfio(k).devices.values()].filter((v) => key(v.pci) === key(d));
+}
+
+/** vfio_iommufd_get_dev_id: the devid under ictx, -ENOENT when owned through the group, else -ENODEV */
+function devIdUnder(k: Kernel, v: VfioDevice, ictx: IommufdCtx): number {
+  const b = cdevBinding(k, v);
+  if (b && b.ictx === ictx) return b.idev.id;
+  return ctxHasGroup(ictx, v.pci.group) ? -2 : -19;
+}
+
+/** vfio_pci_fill_devs' entry id for one affected device (cdev mode: §14.4) */
+function entryId(k: Kernel, set: VfioDevice[], x: PciDev, ictx: IommufdCtx | null): number {
+  if (!ictx) return x.group.id;
+  const v = set.find((s) => s.pci === x);
+  if (!v) return VFIO_PCI_DEVID_NOT_OWNED;
+  const id = devIdUnder(k, v, ictx);
+  return id > 0 ? id : id === -2 ? VFIO_PCI_DEVID_OWNED : VFIO_PCI_DEVID_NOT_OWNED;
+}
+
+function describe(d: PciDev): string {
+  return `${d.bdf} (${d.driver ?? 'no driver'})`;
+}
+
+/** The devices a reset would hit that the caller does not own (diagnostics, item 5 of issue 5). */
+function unowned(ctx: CallCtx, dev: VfioDevice, affected: PciDev[]): PciDev[] {
+  const k = ctx.k;
+  const set = devSet(k, dev.pci);
+  const b = cdevBinding(k, dev);
+  return affected.filter((x) => {
+    if (b) return entryId(k, set, x, b.ictx) === VFIO_PCI_DEVID_NOT_OWNED;
+    if (!set.some((v) => v.pci === x)) return true;
+    return ![...ctx.proc.fds.map.values()].some((f) => groupOf(f)?.iommu === x.group);
+  });
+}
+
+function writeHeader(ctx: CallCtx, arg: bigint, argsz: number, flags: number, count: number): boolean {
+  const out = new Uint8Array(12);
+  writeScalar(out, 0, 'u32', BigInt(argsz));
+  writeScalar(out, 4, 'u32', BigInt(flags));
+  writeScalar(out, 8, 'u32', BigInt(count));
+  return ctx.proc.mm.copyToUser(arg, out);
+}
+
+function entryBytes(d: PciDev, id: number): Uint8Array {
+  const b = new Uint8Array(8);
+  writeScalar(b, 0, 'u32', BigInt(id >>> 0));
+  writeScalar(b, 4, 'u16', 0n);
+  writeScalar(b, 6, 'u8', BigInt(d.bus));
+  writeScalar(b, 7, 'u8', BigInt(d.devfn));
+  return b;
+}
+
+/** vfio_pci_ioctl_get_pci_hot_reset_info, in the shape of each era */
 export function hotResetInfo(ctx: CallCtx, dev: VfioDevice, arg: bigint): SysResult {
+  const k = ctx.k;
   const fn = 'vfio_pci_ioctl_get_pci_hot_reset_info';
   const h = header(ctx, arg);
   if (!h) return fail('EFAULT', fn, 'copy_from_user(&hdr, arg, minsz)');
   if (h.argsz < MINSZ.hot_reset_info) return fail('EINVAL', fn, 'hdr.argsz < minsz');
-  const m = mode(dev.pci);
-  let count = 0;
-  let r: SysResult = ok(0);
-  let entries: PciDev[] = [];
-  if (!m) r = fail('ENODEV', fn, 'pci_probe_reset_slot() && pci_probe_reset_bus()');
-  else {
-    entries = affectedDevices(ctx.k, dev.pci, m === 'slot');
-    count = entries.length;
-    if (h.argsz < 12 + 8 * count)
-      r = fail('ENOSPC', fn, 'hdr.argsz < sizeof(hdr) + (fill.max * sizeof(*devices))');
-    else {
-      const body = new Uint8Array(8 * count);
-      entries.forEach((d, i) => {
-        writeScalar(body, 8 * i, 'u32', BigInt(d.group.id));
-        writeScalar(body, 8 * i + 4, 'u16', 0n);
-        writeScalar(body, 8 * i + 6, 'u8', BigInt(d.bus));
-        writeScalar(body, 8 * i + 7, 'u8', BigInt(d.devfn));
-      });
-      if (!ctx.proc.mm.copyToUser(arg + 12n, body)) r = fail('EFAULT', fn, 'copy_to_user(arg->devices)');
+  const m = resetMode(dev.pci);
+  if (!m) return fail('ENODEV', fn, 'pci_probe_reset_slot() && pci_probe_reset_bus()');
+  const affected = affectedDevices(k, dev.pci, m === 'slot');
+  const count = affected.length;
+  const ictx = k.profile.has('hot-reset-dev-id') ? (cdevBinding(k, dev)?.ictx ?? null) : null;
+  const set = devSet(k, dev.pci);
+  const max = Math.floor((h.argsz - 12) / 8);
+  const foreign = unowned(ctx, dev, affected);
+  if (foreign.length)
+    k.diagnose(
+      'hot-reset-affects-unowned',
+      `a hot reset of ${dev.pci.bdf} would also reset ${foreign.map(describe).join(', ')}, which the caller does not own` +
+        (ictx
+          ? ' (NOT_OWNED in the INFO entries)'
+          : ' (no group fd of it open in this process, or outside the dev_set)') +
+        ': QEMU refuses such a reset unless the device has a PM reset, and the kernel refuses it with EINVAL',
+    );
+  let flags = ictx ? VFIO_PCI_HOT_RESET_FLAG_DEV_ID | VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED : 0;
+  if (k.profile.has('hot-reset-info-partial-fill')) {
+    // b56b7aabcf3c (6.6 – 6.9): each entry goes to the user buffer while it fits; the rest are
+    // only counted, not examined; the header carries the count and flags, then ENOSPC.
+    for (const [i, x] of affected.entries()) {
+      if (i >= max) continue;
+      const id = entryId(k, set, x, ictx);
+      if (ictx && id === VFIO_PCI_DEVID_NOT_OWNED) flags &= ~VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED;
+      if (!ctx.proc.mm.copyToUser(arg + 12n + BigInt(8 * i), entryBytes(x, id)))
+        return fail('EFAULT', 'vfio_pci_fill_devs', 'copy_to_user(&fill->devices[fill->cur])');
+    }
+    if (!writeHeader(ctx, arg, h.argsz, flags, count))
+      return fail('EFAULT', fn, 'copy_to_user(arg, &hdr, minsz)');
+    if (count > max)
+      return fail('ENOSPC', fn, 'fill.count > fill.max (entries beyond the buffer were only counted)');
+    return ok(0);
+  }
+  if (k.profile.has('hot-reset-info-kernel-buffer') && count === 0)
+    return fail('ERANGE', fn, 'WARN_ON(!count)');
+  if (count > max) {
+    // count only: the header (flags 0, the count needed) and nothing else
+    if (!writeHeader(ctx, arg, h.argsz, 0, count))
+      return fail('EFAULT', fn, 'copy_to_user(arg, &hdr, minsz)');
+    return fail('ENOSPC', fn, 'count > (hdr.argsz - sizeof(hdr)) / sizeof(*devices)');
+  }
+  const body = new Uint8Array(8 * count);
+  for (const [i, x] of affected.entries()) {
+    const id = entryId(k, set, x, ictx);
+    if (ictx && id === VFIO_PCI_DEVID_NOT_OWNED) flags &= ~VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED;
+    body.set(entryBytes(x, id), 8 * i);
+  }
+  if (!ctx.proc.mm.copyToUser(arg + 12n, body)) return fail('EFAULT', fn, 'copy_to_user(arg->devices)');
+  if (!writeHeader(ctx, arg, h.argsz, flags, count))
+    return fail('EFAULT', fn, 'copy_to_user(arg, &hdr, minsz)');
+  return ok(0);
+}
+
+/** The group fds of the array: EBADF for a closed fd, EINVAL for a file that is not a group. */
+function groupFiles(ctx: CallCtx, arg: bigint, n: number): VfioGroup[] | SysResult {
+  const fn = 'vfio_pci_ioctl_pci_hot_reset_groups';
+  const fds = ctx.proc.mm.copyFromUser(arg + 12n, 4 * n);
+  if (!fds) return fail('EFAULT', fn, 'copy_from_user(group_fds, arg->group_fds)');
+  const groups: VfioGroup[] = [];
+  for (let i = 0; i < n; i++) {
+    const fd = new DataView(fds.buffer).getInt32(4 * i, true);
+    const f = fd >= 0 ? ctx.k.fget(ctx.proc, fd) : undefined;
+    if (!f) return fail('EBADF', fn, '!fget(group_fds[i])');
+    const g = groupOf(f);
+    if (!g) return fail('EINVAL', fn, '!vfio_file_is_group(file)');
+    groups.push(g);
+  }
+  return groups;
+}
+
+/** vfio_pci_dev_set_hot_reset: resettable, then every member owned (group files or iommufd). */
+function devSetHotReset(
+  ctx: CallCtx,
+  dev: VfioDevice,
+  affected: PciDev[],
+  groups: VfioGroup[] | null,
+  ictx: IommufdCtx | null,
+): SysResult {
+  const k = ctx.k;
+  const fn = 'vfio_pci_dev_set_hot_reset';
+  const members = devSet(k, dev.pci);
+  const outside = affected.filter((a) => !members.some((v) => v.pci === a));
+  if (outside.length) {
+    k.diagnose(
+      'hot-reset-outside-dev-set',
+      `the hot reset of ${dev.pci.bdf} is refused: it would also reset ${outside.map(describe).join(', ')}, ` +
+        'not a vfio-pci device of its dev_set (vfio_pci_dev_set_resettable). ' +
+        (groups
+          ? "QEMU's own check passes when the group of that device is open (INFO names only its group), so the " +
+            "kernel, not QEMU's policy, refuses this reset"
+          : 'INFO reports it as NOT_OWNED (devid 0xffffffff)'),
+    );
+    return fail(
+      'EINVAL',
+      fn,
+      '!vfio_pci_dev_set_resettable(dev_set): an affected device is not in the dev_set',
+    );
+  }
+  for (const v of members) {
+    const owned = ictx
+      ? devIdUnder(k, v, ictx) > 0 || devIdUnder(k, v, ictx) === -2
+      : (groups ?? []).some((g) => g === v.group);
+    if (!owned) {
+      k.diagnose(
+        'hot-reset-unowned-member',
+        `the hot reset of ${dev.pci.bdf} is refused: ${v.pci.bdf} of its dev_set is ` +
+          (ictx
+            ? "neither bound to the caller's iommufd nor in a group it owns"
+            : 'in none of the groups passed'),
+      );
+      return fail(
+        'EINVAL',
+        fn,
+        ictx
+          ? '!(devid > 0 || devid == -ENOENT) for a dev_set device'
+          : '!vfio_dev_in_groups(cur_vma, groups)',
+      );
     }
   }
-  // reset_info_exit: the header (flags 0, the count) is copied back whatever happened
-  const out = new Uint8Array(12);
-  writeScalar(out, 0, 'u32', BigInt(h.argsz));
-  writeScalar(out, 8, 'u32', BigInt(count));
-  if (!ctx.proc.mm.copyToUser(arg, out)) return fail('EFAULT', fn, 'copy_to_user(arg, &hdr, minsz)');
-  return r;
+  return done(ctx, dev, affected);
 }
 
-/** The vfio-pci devices of the dev_set (v5.15): those sharing the device's reset key. */
-function devSet(ctx: CallCtx, d: PciDev): VfioDevice[] {
-  const s = vfio(ctx.k);
-  const key = (x: PciDev) => (x.bus === 0 ? x.bdf : canResetSlot(x) ? `slot:${x.bdf}` : `bus:${x.bus}`);
-  return [...s.devices.values()].filter((v) => key(v.pci) === key(d));
+/** The reset itself, and the policy note when it hits other devices the same process has opened. */
+function done(ctx: CallCtx, dev: VfioDevice, affected: PciDev[]): SysResult {
+  const k = ctx.k;
+  const e = resetBus(k, dev.pci);
+  if (e) return e;
+  const mine = affected.filter((a) => {
+    if (a === dev.pci) return false;
+    const v = vfio(k).devices.get(a);
+    return v !== undefined && v.openCount > 0;
+  });
+  if (mine.length)
+    k.diagnose(
+      'hot-reset-resets-assigned-device',
+      `the hot reset of ${dev.pci.bdf} also reset ${mine.map((d) => d.bdf).join(', ')}, opened as vfio device(s): ` +
+        'the kernel allows it because the caller owns them; QEMU refuses a single-device reset here (-EINVAL) ' +
+        'and only does it as a multi-device (system) reset',
+    );
+  return ok(0);
 }
 
-/** vfio_pci_ioctl_pci_hot_reset (group fds) */
+/** vfio_pci_ioctl_pci_hot_reset: group fds, or (6.6+) an empty list for a cdev-opened device */
 export function hotReset(ctx: CallCtx, dev: VfioDevice, arg: bigint): SysResult {
   const k = ctx.k;
   const fn = 'vfio_pci_ioctl_pci_hot_reset';
   const h = header(ctx, arg);
   if (!h) return fail('EFAULT', fn, 'copy_from_user(&hdr, arg, minsz)');
   if (h.argsz < MINSZ.hot_reset || h.flags) return fail('EINVAL', fn, 'hdr.argsz < minsz || hdr.flags');
-  const m = mode(dev.pci);
+  const binding = cdevBinding(k, dev);
+  if (k.profile.has('hot-reset-dev-id') && (h.count !== 0) === (binding !== null))
+    return fail(
+      'EINVAL',
+      fn,
+      binding
+        ? '!!hdr.count == vfio_device_cdev_opened(): a cdev-opened device takes an empty list'
+        : '!!hdr.count == vfio_device_cdev_opened(): a group-opened device needs group fds',
+    );
+  const m = resetMode(dev.pci);
   if (!m) return fail('ENODEV', fn, 'pci_probe_reset_slot() && pci_probe_reset_bus()');
   const affected = affectedDevices(k, dev.pci, m === 'slot');
-  if (!h.count || h.count > affected.length) return fail('EINVAL', fn, '!hdr.count || hdr.count > count');
-  const fds = ctx.proc.mm.copyFromUser(arg + 12n, 4 * h.count);
-  if (!fds) return fail('EFAULT', fn, 'copy_from_user(group_fds, arg->group_fds)');
-  const groups: VfioGroup[] = [];
-  for (let i = 0; i < h.count; i++) {
-    const fd = new DataView(fds.buffer).getInt32(4 * i, true);
-    const f = fd >= 0 ? k.fget(ctx.proc, fd) : undefined;
-    if (!f) return fail('EBADF', fn, '!fget(group_fds[i])');
-    const g = groupOf(f);
-    if (!g) return fail('EINVAL', fn, '!vfio_file_is_group(file)');
-    groups.push(g);
-  }
-  const set = 'vfio_pci_dev_set_hot_reset';
-  if (k.profile.has('vfio-pci-dev-set')) {
-    const members = devSet(ctx, dev.pci);
-    // vfio_pci_dev_set_resettable: every affected device must be a vfio-pci device of the set.
-    if (!affected.every((a) => members.some((v) => v.pci === a)))
-      return fail(
-        'EINVAL',
-        set,
-        '!vfio_pci_dev_set_resettable(dev_set): an affected device is not in the dev_set',
-      );
-    if (!members.every((v) => groups.includes(v.group)))
-      return fail('EINVAL', set, '!vfio_dev_in_groups(cur_vma, groups)');
-  } else if (!affected.every((a) => groups.some((g) => g.iommu === a.group))) {
+  if (binding) return devSetHotReset(ctx, dev, affected, null, binding.ictx);
+  if (k.profile.has('hot-reset-dev-id')) {
+    if (h.count > affected.length)
+      return fail('EINVAL', 'vfio_pci_ioctl_pci_hot_reset_groups', 'array_count > count');
+  } else if (!h.count || h.count > affected.length)
+    return fail('EINVAL', fn, '!hdr.count || hdr.count > count');
+  const groups = groupFiles(ctx, arg, h.count);
+  if (!Array.isArray(groups)) return groups;
+  if (k.profile.has('vfio-pci-dev-set')) return devSetHotReset(ctx, dev, affected, groups, null);
+  // before the dev_set (vfio_pci.c): each affected device's group given, and each a vfio-pci device
+  if (!affected.every((a) => groups.some((g) => g.iommu === a.group)))
     return fail('EINVAL', 'vfio_pci_validate_devs', 'an affected device is in none of the groups');
-  }
-  const e = resetBus(k, dev.pci);
-  return e ?? ok(0);
+  if (!affected.every((a) => vfio(k).devices.has(a)))
+    return fail('EINVAL', 'vfio_pci_get_unused_devs', 'an affected device is not a vfio device');
+  return done(ctx, dev, affected);
 }

@@ -1,0 +1,324 @@
+// /dev/iommu (drivers/iommu/iommufd/main.c, ioas.c, io_pagetable.c, device.c; vfio.md §3.3, §12):
+// an iommufd context with its object table (IOAS, auto-created HWPTs, devices bound by the vfio
+// cdev), the dispatcher's size rules, IOAS_ALLOC, IOAS_MAP / UNMAP and DESTROY.
+import type { CallCtx, FileOps, OpenFile } from '../../kernel/file.js';
+import type { Kernel } from '../../kernel/kernel.js';
+import { PAGE_SIZE } from '../../kernel/memory.js';
+import type { DriverModule, Opened } from '../../kernel/registry.js';
+import { type Fail, fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
+import {
+  IOMMU_IOAS_MAP_FIXED_IOVA,
+  IOMMU_IOAS_MAP_READABLE,
+  IOMMU_IOAS_MAP_WRITEABLE,
+  IOMMUFD_CMD_BASE,
+  IOMMUFD_MINSZ,
+  iommu_destroy,
+  iommu_ioas_alloc,
+  iommu_ioas_map,
+  iommu_ioas_unmap,
+  iommufdNr,
+} from '../../uapi/iommufd.js';
+import { readScalar, type StructDef, writeScalar } from '../../uapi/struct.js';
+import type { IommuGroup, PciDev } from '../pci/topology.js';
+
+export interface Area {
+  readonly iova: bigint;
+  readonly length: bigint;
+}
+export interface Ioas {
+  readonly type: 'ioas';
+  readonly id: number;
+  readonly areas: Area[];
+}
+export interface Hwpt {
+  readonly type: 'hwpt';
+  readonly id: number;
+  readonly ioas: Ioas;
+  readonly devices: Set<IommufdDevice>;
+}
+export interface IommufdDevice {
+  readonly type: 'device';
+  readonly id: number;
+  readonly pci: PciDev;
+  hwpt: Hwpt | null;
+}
+export type IommufdObject = Ioas | Hwpt | IommufdDevice;
+
+export interface IommufdCtx {
+  /** the file number of /dev/iommu, for diagnostics */
+  readonly file: number;
+  readonly objects: Map<number, IommufdObject>;
+}
+
+/** xa_alloc(XA_FLAGS_ALLOC1, xa_limit_31b): the lowest free id from 1 (eda175dfe248). */
+function allocId(ictx: IommufdCtx): number {
+  let n = 1;
+  while (ictx.objects.has(n)) n++;
+  return n;
+}
+
+export function iommufdOf(f: OpenFile | undefined): IommufdCtx | undefined {
+  return f && f.ops === IOMMUFD_OPS ? (f.priv as IommufdCtx) : undefined;
+}
+
+/** iommufd_ctx_has_group: some device of the group is bound to this context. */
+export function ctxHasGroup(ictx: IommufdCtx, g: IommuGroup): boolean {
+  for (const o of ictx.objects.values()) if (o.type === 'device' && o.pci.group === g) return true;
+  return false;
+}
+
+/** The groups claimed by an iommufd context (iommu_device_claim_dma_owner's owner cookie). */
+function owners(k: Kernel): Map<IommuGroup, { ictx: IommufdCtx; n: number }> {
+  let m = k.globals.get('iommufd-owners') as Map<IommuGroup, { ictx: IommufdCtx; n: number }> | undefined;
+  if (!m) {
+    m = new Map();
+    k.globals.set('iommufd-owners', m);
+  }
+  return m;
+}
+
+/**
+ * iommufd_device_bind: iommu_device_claim_dma_owner(dev, ictx) — a kernel DMA user in the group or
+ * another owner is EPERM; then the device object and its id.
+ */
+export function bindDevice(k: Kernel, ictx: IommufdCtx, pci: PciDev): IommufdDevice | Fail {
+  const g = pci.group;
+  const own = owners(k).get(g);
+  const fn = 'iommu_device_claim_dma_owner';
+  if (own ? own.ictx !== ictx : g.ownerCnt > 0)
+    return fail('EPERM', fn, 'group->owner_cnt && group->owner != owner');
+  if (own) own.n++;
+  else {
+    owners(k).set(g, { ictx, n: 1 });
+    g.ownerCnt++;
+    g.owner = ictx;
+  }
+  const d: IommufdDevice = { type: 'device', id: allocId(ictx), pci, hwpt: null };
+  ictx.objects.set(d.id, d);
+  return d;
+}
+
+/** iommufd_device_unbind: detach, drop the object, release the DMA ownership claim. */
+export function unbindDevice(k: Kernel, ictx: IommufdCtx, d: IommufdDevice): void {
+  detachDevice(ictx, d);
+  ictx.objects.delete(d.id);
+  const g = d.pci.group;
+  const own = owners(k).get(g);
+  if (own && --own.n === 0) {
+    owners(k).delete(g);
+    g.ownerCnt--;
+    g.owner = null;
+  }
+}
+
+/**
+ * iommufd_device_attach / _replace (vfio_iommufd_physical_attach_ioas): an IOAS id gets the
+ * auto-domain HWPT (an existing one of that IOAS, else a new one), whose id is returned; a HWPT id
+ * attaches directly; any other object is EINVAL; a group already on another HWPT is EINVAL.
+ */
+export function attachDevice(ictx: IommufdCtx, d: IommufdDevice, ptId: number): number | Fail {
+  const fn = 'iommufd_device_change_pt';
+  const o = ictx.objects.get(ptId);
+  if (!o) return fail('ENOENT', 'iommufd_get_object', 'xa_load(&ictx->objects, id) == NULL');
+  let hwpt: Hwpt | undefined;
+  if (o.type === 'hwpt') hwpt = o;
+  else if (o.type === 'ioas') {
+    hwpt = [...ictx.objects.values()].find((x): x is Hwpt => x.type === 'hwpt' && x.ioas === o);
+  } else return fail('EINVAL', fn, 'pt_obj->type is neither IOMMUFD_OBJ_IOAS nor a HWPT');
+  // every device of one iommu group must share the HWPT (igroup->hwpt)
+  for (const x of ictx.objects.values()) {
+    if (x.type !== 'device' || x === d || x.pci.group !== d.pci.group || !x.hwpt) continue;
+    if (hwpt && x.hwpt !== hwpt) return fail('EINVAL', fn, 'igroup->hwpt && igroup->hwpt != hwpt');
+    if (!hwpt) return fail('EINVAL', fn, 'igroup->hwpt is not the IOAS auto domain');
+  }
+  if (!hwpt) {
+    hwpt = { type: 'hwpt', id: allocId(ictx), ioas: o as Ioas, devices: new Set() };
+    ictx.objects.set(hwpt.id, hwpt);
+  }
+  if (d.hwpt && d.hwpt !== hwpt) detachDevice(ictx, d);
+  d.hwpt = hwpt;
+  hwpt.devices.add(d);
+  return hwpt.id;
+}
+
+/** iommufd_device_detach: an auto-created HWPT goes with its last device. */
+export function detachDevice(ictx: IommufdCtx, d: IommufdDevice): void {
+  const h = d.hwpt;
+  if (!h) return;
+  h.devices.delete(d);
+  d.hwpt = null;
+  if (h.devices.size === 0) ictx.objects.delete(h.id);
+}
+
+/** The ucmd: iommufd_fops_ioctl's size rules (§3.3), the struct read at the kernel's size. */
+function ucmd(ctx: CallCtx, arg: bigint, def: StructDef, min: number): Record<string, bigint> | Fail {
+  const fn = 'iommufd_fops_ioctl';
+  const h = ctx.proc.mm.copyFromUser(arg, 4);
+  if (!h) return fail('EFAULT', fn, 'get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer)');
+  const size = new DataView(h.buffer).getUint32(0, true);
+  if (size < min) return fail('EINVAL', fn, 'ucmd.user_size < op->min_size');
+  const b = ctx.proc.mm.copyFromUser(arg, Math.min(size, def.size));
+  if (!b) return fail('EFAULT', 'copy_struct_from_user', 'copy_from_user');
+  if (size > def.size) {
+    // copy_struct_from_user: a larger struct must have a zero tail (checked up to 4 KiB here)
+    const tail = ctx.proc.mm.copyFromUser(arg + BigInt(def.size), Math.min(size - def.size, 4096));
+    if (!tail) return fail('EFAULT', 'copy_struct_from_user', 'check_zeroed_user');
+    if (tail.some((x) => x !== 0)) return fail('E2BIG', 'copy_struct_from_user', 'check_zeroed_user() == 0');
+  }
+  const full = new Uint8Array(def.size);
+  full.set(b);
+  const o: Record<string, bigint> = {};
+  for (const f of def.fields) o[f.name] = readScalar(full, f.offset, f.type);
+  return o;
+}
+
+/** iommufd_ucmd_respond: copies back min(user size, kernel size) bytes. */
+function respond(ctx: CallCtx, arg: bigint, def: StructDef, v: Record<string, bigint>): SysResult {
+  const h = ctx.proc.mm.copyFromUser(arg, 4)!;
+  const size = new DataView(h.buffer).getUint32(0, true);
+  const b = new Uint8Array(def.size);
+  for (const f of def.fields) writeScalar(b, f.offset, f.type, v[f.name] ?? 0n);
+  if (!ctx.proc.mm.copyToUser(arg, b.subarray(0, Math.min(size, def.size))))
+    return fail('EFAULT', 'iommufd_ucmd_respond', 'copy_to_user');
+  return ok(0);
+}
+
+const ULONG_MAX = (1n << 64n) - 1n;
+
+function isF(c: Record<string, bigint> | Fail): c is Fail {
+  return (c as Fail).ok === false;
+}
+
+function getIoas(ictx: IommufdCtx, id: bigint): Ioas | Fail {
+  const o = ictx.objects.get(Number(id));
+  if (o?.type !== 'ioas')
+    return fail('ENOENT', 'iommufd_get_ioas', 'iommufd_get_object(ictx, id, IOMMUFD_OBJ_IOAS)');
+  return o;
+}
+
+function ioasAlloc(ctx: CallCtx, ictx: IommufdCtx, arg: bigint): SysResult {
+  const c = ucmd(ctx, arg, iommu_ioas_alloc, IOMMUFD_MINSZ.ioas_alloc);
+  if (isF(c)) return c;
+  if (c.flags) return fail('EOPNOTSUPP', 'iommufd_ioas_alloc_ioctl', 'cmd->flags');
+  const ioas: Ioas = { type: 'ioas', id: allocId(ictx), areas: [] };
+  ictx.objects.set(ioas.id, ioas);
+  const r = respond(ctx, arg, iommu_ioas_alloc, { ...c, out_ioas_id: BigInt(ioas.id) });
+  if (!r.ok) ictx.objects.delete(ioas.id);
+  return r;
+}
+
+const overlaps = (a: Area, s: bigint, e: bigint) => a.iova <= e && s <= a.iova + a.length - 1n;
+
+function ioasMap(ctx: CallCtx, ictx: IommufdCtx, arg: bigint): SysResult {
+  const fn = 'iommufd_ioas_map';
+  const c = ucmd(ctx, arg, iommu_ioas_map, IOMMUFD_MINSZ.ioas_map);
+  if (isF(c)) return c;
+  const known = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE;
+  if (c.flags! & ~known || c.__reserved) return fail('EOPNOTSUPP', fn, 'unknown flags || cmd->__reserved');
+  if (c.iova! >= ULONG_MAX || c.length! >= ULONG_MAX)
+    return fail('EOVERFLOW', fn, 'cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX');
+  if (!(c.flags! & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+    return fail('EINVAL', fn, '!(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE))');
+  const ioas = getIoas(ictx, c.ioas_id!);
+  if ('ok' in ioas) return ioas;
+  const len = c.length!;
+  if (len === 0n) return fail('EINVAL', 'iopt_map_user_pages', '!length');
+  let iova = c.iova!;
+  if (c.flags! & IOMMU_IOAS_MAP_FIXED_IOVA) {
+    const afn = 'iopt_check_iova';
+    if (iova % PAGE_SIZE || len % PAGE_SIZE) return fail('EINVAL', afn, 'iova or length not page aligned');
+    if (iova + len - 1n > ULONG_MAX) return fail('EOVERFLOW', afn, 'check_add_overflow(iova, length - 1)');
+    if (ioas.areas.some((a) => overlaps(a, iova, iova + len - 1n)))
+      return fail('EEXIST', 'iopt_insert_area', 'interval_tree_iter_first(&iopt->area_itree, iova, last)');
+  } else {
+    // iopt_alloc_iova: the lowest page-aligned hole that fits
+    if (len % PAGE_SIZE) return fail('EINVAL', 'iopt_alloc_iova', 'length not page aligned');
+    iova = PAGE_SIZE;
+    for (const a of [...ioas.areas].sort((x, y) => (x.iova < y.iova ? -1 : 1))) {
+      if (overlaps(a, iova, iova + len - 1n)) iova = a.iova + a.length;
+    }
+  }
+  // the user pages are pinned: an unmapped user_va is EFAULT (checked at its first page)
+  if (!ctx.proc.mm.copyFromUser(c.user_va!, 1)) return fail('EFAULT', 'pin_user_pages_remote', 'no VMA');
+  ioas.areas.push({ iova, length: len });
+  return respond(ctx, arg, iommu_ioas_map, { ...c, iova });
+}
+
+function ioasUnmap(ctx: CallCtx, ictx: IommufdCtx, arg: bigint): SysResult {
+  const fn = 'iommufd_ioas_unmap';
+  const c = ucmd(ctx, arg, iommu_ioas_unmap, IOMMUFD_MINSZ.ioas_unmap);
+  if (isF(c)) return c;
+  const ioas = getIoas(ictx, c.ioas_id!);
+  if ('ok' in ioas) return ioas;
+  let unmapped = 0n;
+  if (c.iova === 0n && c.length === ULONG_MAX) {
+    for (const a of ioas.areas) unmapped += a.length;
+    ioas.areas.length = 0;
+  } else {
+    if (c.iova! >= ULONG_MAX || c.length! >= ULONG_MAX)
+      return fail('EOVERFLOW', fn, 'cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX');
+    if (c.length === 0n) return fail('EINVAL', 'iopt_unmap_iova', '!length');
+    const s = c.iova!;
+    const e = s + c.length! - 1n;
+    const hit = ioas.areas.filter((a) => overlaps(a, s, e));
+    if (!hit.length) return fail('ENOENT', 'iopt_unmap_iova_range', '!unmapped (nothing in the range)');
+    if (hit.some((a) => a.iova < s || a.iova + a.length - 1n > e))
+      return fail('ENOENT', 'iopt_unmap_iova_range', 'area_first < start || area_last > last');
+    for (const a of hit) {
+      unmapped += a.length;
+      ioas.areas.splice(ioas.areas.indexOf(a), 1);
+    }
+  }
+  return respond(ctx, arg, iommu_ioas_unmap, { ...c, length: unmapped });
+}
+
+function destroy(ctx: CallCtx, ictx: IommufdCtx, arg: bigint): SysResult {
+  const c = ucmd(ctx, arg, iommu_destroy, IOMMUFD_MINSZ.destroy);
+  if (isF(c)) return c;
+  const id = Number(c.id);
+  const o = ictx.objects.get(id);
+  const fn = 'iommufd_object_remove';
+  if (!o) return fail('ENOENT', fn, 'xa_load(&ictx->objects, id) == NULL');
+  const busy =
+    o.type === 'device' ||
+    (o.type === 'hwpt' && o.devices.size > 0) ||
+    (o.type === 'ioas' && [...ictx.objects.values()].some((x) => x.type === 'hwpt' && x.ioas === o));
+  if (busy) return fail('EBUSY', fn, 'refcount_dec_if_one(&obj->users) failed: the object is in use');
+  ictx.objects.delete(id);
+  return ok(0);
+}
+
+function iommufdIoctl(ctx: CallCtx, f: OpenFile<IommufdCtx>, cmd: number, arg: bigint): SysOutcome {
+  const ictx = f.priv;
+  const nr = cmd & 0xff;
+  if (nr < IOMMUFD_CMD_BASE) {
+    // iommufd_vfio_ioctl (vfio_compat.c): VFIO_GET_API_VERSION answers; the rest needs the compat IOAS
+    if (cmd === 0x3b64) return ok(0);
+    return fail('ENOTTY', 'iommufd_vfio_ioctl', '-ENOIOCTLCMD');
+  }
+  if (cmd === iommufdNr('IOMMU_DESTROY')) return destroy(ctx, ictx, arg);
+  if (cmd === iommufdNr('IOMMU_IOAS_ALLOC')) return ioasAlloc(ctx, ictx, arg);
+  if (cmd === iommufdNr('IOMMU_IOAS_MAP')) return ioasMap(ctx, ictx, arg);
+  if (cmd === iommufdNr('IOMMU_IOAS_UNMAP')) return ioasUnmap(ctx, ictx, arg);
+  return fail('ENOTTY', 'iommufd_fops_ioctl', 'nr not in iommufd_ioctl_ops or op->ioctl_num != cmd');
+}
+
+export const IOMMUFD_OPS: FileOps<IommufdCtx> = {
+  kind: 'iommufd',
+  ioctl: iommufdIoctl,
+  release(_k: Kernel, f: OpenFile<IommufdCtx>) {
+    // device objects are VFIO's: their cdev files hold the context (iommufd_ctx_get)
+    for (const [id, o] of f.priv.objects) if (o.type !== 'device') f.priv.objects.delete(id);
+  },
+};
+
+export const iommufdDriver: DriverModule = {
+  name: 'iommufd',
+  family: 'iommufd',
+  claims: (path) => path === '/dev/iommu',
+  exists: (k) => k.profile.has('iommufd'),
+  open(_ctx: CallCtx, _path: string, _flags: number, fileId: number): Opened {
+    const ictx: IommufdCtx = { file: fileId, objects: new Map() };
+    return { ops: IOMMUFD_OPS, priv: ictx } as Opened;
+  },
+};
