@@ -66,10 +66,6 @@ export function runScenario(s: Scenario, setup: RunSetup): ScenarioResult {
   try {
     for (const step of s.steps) {
       const rec = runStep(rt, step, tasks);
-      // a later step can end a wait: the waiting call continues inside it
-      retryWaiting(tasks);
-      rec.diagnostics.push(...k.diagnostics);
-      k.diagnostics = [];
       steps.push(rec);
       if (rec.expect === 'fail') result.ok = false;
     }
@@ -178,6 +174,11 @@ function runStep(rt: Runtime, step: Step, tasks: Task[]): StepRecord {
   const self = new Map<string, bigint>();
   execute(rt, ps, step, rec, self, tasks);
   save(rt, step, rec, self);
+  // a later step can end a wait: the waiting call continues inside it; then the step's diagnostics
+  // (its own and those of what continued) are complete and its expectation can look at them
+  retryWaiting(tasks);
+  rec.diagnostics.push(...rt.k.diagnostics);
+  rt.k.diagnostics = [];
   const want = step.raw.expect;
   if (typeof want === 'bigint' && typeof rec.ret === 'number' && !rec.blocks) {
     // the common case of machine-written files: `expect: 72` against a returned number
