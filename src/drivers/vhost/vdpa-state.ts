@@ -20,6 +20,16 @@ export function vdpaState(k: Kernel, tables: StateTables, f: OpenFile<VhostVdpa>
     batch_asid: v.batchAsid,
     config_call: v.configFd,
   });
+  // the vdpa fields of the vring rows (scenario.md): the parent's ready bit, group and address space
+  for (const row of tables.vrings ?? []) {
+    if (row.file !== f.id) continue;
+    const idx = Number(row.index);
+    const vq = sim.vqs[idx];
+    if (!vq) continue;
+    row.ready = vq.ready;
+    row.group = sim.getVqGroup(idx);
+    row.asid = vq.asid;
+  }
   const rows = (tables.iotlb ??= []);
   for (const asid of [...v.as.keys()].sort((a, b) => a - b)) {
     for (const m of v.as.get(asid)!.maps()) {
