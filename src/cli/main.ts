@@ -102,6 +102,18 @@ function buildProgram(): Command {
     });
 
   program
+    .command('import-strace')
+    .description('turn an strace log of a VMM (-f -e trace=ioctl,write,read,openat,close) into a scenario')
+    .argument('<log>', 'the strace output')
+    .option('-o, --output <file>', 'write the scenario here (default: stdout)')
+    .option('--kernel <version>', 'the kernel profile the scenario pins (kernel: "X")')
+    .option('--name <name>', 'the scenario name (default: imported from LOG)')
+    .action(async (log: string, opts) => {
+      const { importStraceCommand } = await import('./commands/import-strace.js');
+      process.exitCode = importStraceCommand(log, opts);
+    });
+
+  program
     .command('shell')
     .description('type steps one at a time on a fresh emulated machine (.state .undo .kernel .save)')
     .option('-e, --eval <steps>', 'run steps separated by ; and print the result (repeatable)', collect, [])

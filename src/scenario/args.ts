@@ -26,7 +26,11 @@ export interface Request {
 
 /** Whether an ioctl family answers on a file of this kind ('vhost' is every vhost device). */
 function familyMatches(family: string, kind: string): boolean {
-  return family === kind || (family === 'vhost' && kind.startsWith('vhost-'));
+  return (
+    family === kind ||
+    (family === 'vhost' && kind.startsWith('vhost-')) ||
+    (family === 'kvm-device' && kind === 'kvm-vfio')
+  );
 }
 
 /** Names a raw number by the fd it is sent to: VFIO numbers repeat across fd types. */
@@ -43,9 +47,8 @@ export function resolveRequest(
   }
   const n = Number(rt.value(ps, v, path, 32));
   const cands = ioctlsByNumber(n);
-  const def =
-    (f && cands.find((d) => familyMatches(d.family, f.ops.kind))) ??
-    (cands.length === 1 ? cands[0] : undefined);
+  // only an ioctl of the fd's type is that ioctl: on another fd the number is just a number
+  const def = f ? cands.find((d) => familyMatches(d.family, f.ops.kind)) : undefined;
   return def ? { number: n, def, call: def.name } : { number: n, call: `0x${n.toString(16)}` };
 }
 
