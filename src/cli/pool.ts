@@ -1,6 +1,7 @@
 // `vioctl test --jobs N`: files go to worker threads in chunks, because one message per scenario costs
 // more than a small scenario takes to run (style-and-deps.md §B8). Chunks are dispatched in order and
 // results put back in order, so the report is byte-identical to the inline run.
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type FileOutcome, failed, type SuiteOptions } from './suite.js';
 import type { ChunkReply, ChunkRequest } from './worker.js';
@@ -28,7 +29,10 @@ export async function runPool(
   let stop = false;
   // This module is bundled into dist/vioctl.mjs, whose top level (main.ts) serves chunks when it
   // starts as a worker with vioctlWorker set.
-  const entry = new URL(import.meta.url);
+  // (bin/vioctl runs the startup snapshot, a CommonJS bundle: it names the ESM bundle instead)
+  const entry = process.env.VIOCTL_BUNDLE
+    ? pathToFileURL(process.env.VIOCTL_BUNDLE)
+    : new URL(import.meta.url);
   const work = (): Promise<void> =>
     new Promise((resolve, reject) => {
       const w = new Worker(entry, { workerData: { vioctlWorker: true } });
