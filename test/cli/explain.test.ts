@@ -75,3 +75,14 @@ describe('vioctl explain', () => {
     expect(r.err).toContain('unknown name "VHOST_SET_OWNR" (did you mean: VHOST_SET_OWNER');
   });
 });
+
+describe('vioctl explain of a pause point', () => {
+  test('unbind:device-removed lists, per vfio profile, the points an unbind passes', () => {
+    const r = spawnSync(process.execPath, ['bin/vioctl.js', 'explain', 'unbind:device-removed'], {
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}3\.19 +unbind:device-removed → unbind:waiting-for-release$/m);
+    expect(r.stdout).toMatch(/^ {2}5\.18 +.*unbind:waiting-for-container$/m);
+  });
+});

@@ -1,6 +1,7 @@
 // `vioctl explain NAME`: what vioctl knows about a name, whichever kind it is: an ioctl, an IOTLB
 // message type, a feature bit, an errno, a named constant, a kernel profile or a patch. Unknown
 // names exit 2 with the nearest known ones.
+import { DEFAULT_MACHINE } from '../../kernel/machine.js';
 import { FEATURES, makeProfile, PATCHES, type PatchName, profileVersions } from '../../kernel/profile.js';
 import { CONSTANTS, PROPOSED_CONSTANTS } from '../../uapi/constants.js';
 import { ERRNO_ALIASES, ERRNO_NAMES, errnoInfo, resolveErrnoName } from '../../uapi/errno.js';
@@ -10,6 +11,7 @@ import { IOTLB_TYPES, iotlbType } from '../iotlb-text.js';
 import { offeredTable } from '../offered.js';
 import { suggest } from '../suggest.js';
 import { argLines, fdTypesText, hex32, iocLines } from '../uapi-text.js';
+import { pausePoints } from './run.js';
 
 const hex = (v: bigint): string => `0x${v.toString(16)}`;
 
@@ -165,6 +167,29 @@ function explainPatch(name: string): string[] | undefined {
   ];
 }
 
+/** The pause points of a vfio-pci driver unbind, per profile, in the order the release passes them. */
+function pointsByProfile(): Map<string, readonly string[]> {
+  const m = new Map<string, readonly string[]>();
+  for (const v of profileVersions()) {
+    const p = makeProfile(v, []);
+    if (typeof p !== 'string' && p.models('vfio')) m.set(v, pausePoints(p, DEFAULT_MACHINE));
+  }
+  return m;
+}
+
+function explainPoint(name: string): string[] | undefined {
+  const all = pointsByProfile();
+  const lines: string[] = [];
+  for (const [v, pts] of all) if (pts.includes(name)) lines.push(`  ${v.padEnd(6)} ${pts.join(' → ')}`);
+  if (!lines.length) return undefined;
+  return [
+    `${name}  pause point of a vfio-pci driver unbind (sysfs unbind, remove, or the unbind: and bind: steps)`,
+    'usage      pause_at: on that step, as: names the task, resume: continues it (scenario.md, "Races")',
+    'profiles   the points each release passes, in order:',
+    ...lines,
+  ];
+}
+
 const KINDS = [
   explainIoctl,
   explainIotlb,
@@ -173,6 +198,7 @@ const KINDS = [
   explainConstant,
   profileLines,
   explainPatch,
+  explainPoint,
 ];
 
 export function knownNames(): string[] {
@@ -186,6 +212,7 @@ export function knownNames(): string[] {
     ...CONSTANTS.keys(),
     ...profileVersions(),
     ...Object.keys(PATCHES),
+    ...new Set([...pointsByProfile().values()].flat()),
   ];
 }
 
