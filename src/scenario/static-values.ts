@@ -9,7 +9,7 @@ import { iocDecode } from '../uapi/ioc.js';
 import type { IoctlDef } from '../uapi/ioctl-def.js';
 import { ioctlByName } from '../uapi/ioctls.js';
 import type { Scalar, StructDef } from '../uapi/struct.js';
-import { vhost_memory_region } from '../uapi/vhost.js';
+import { IOTLB_PERM_NAMES, IOTLB_TYPE_NAMES, vhost_memory_region } from '../uapi/vhost.js';
 import { featureMask } from '../uapi/virtio.js';
 import { isMap } from './compile-util.js';
 import type { YamlPath } from './load.js';
@@ -22,16 +22,8 @@ export interface ValueSink {
 }
 
 const BITS: Record<Scalar, number> = { u8: 8, u16: 16, u32: 32, u64: 64, s32: 32, s64: 64 };
-const IOTLB_TYPES = new Set([
-  'MISS',
-  'UPDATE',
-  'INVALIDATE',
-  'ACCESS_FAIL',
-  'BATCH_BEGIN',
-  'BATCH_END',
-  'REMAP',
-]);
-const PERMS = new Set(['NONE', 'RO', 'WO', 'RW']);
+const IOTLB_TYPES = new Set(Object.keys(IOTLB_TYPE_NAMES));
+const PERMS = new Set(Object.keys(IOTLB_PERM_NAMES));
 
 const STATIC_ENV: ExprEnv = {
   name: (id) => CONSTANTS.get(id) ?? featureMask(id),

@@ -1,22 +1,15 @@
 // The executors of the message, memory and process actions.
 import { type MemObject, PROT_READ, PROT_WRITE } from '../kernel/memory.js';
 import type { Blocked, Outcome } from '../kernel/result.js';
+import { IOTLB_PERM_NAMES, IOTLB_TYPE_NAMES } from '../uapi/vhost.js';
 import { isMap } from './compile.js';
 import type { Step } from './model.js';
 import { outcomeFields } from './outcome.js';
 import type { OutValue, StepRecord } from './run-result.js';
 import type { ProcState, Runtime } from './runtime.js';
 
-const IOTLB_TYPES: Record<string, number> = {
-  MISS: 1,
-  UPDATE: 2,
-  INVALIDATE: 3,
-  ACCESS_FAIL: 4,
-  BATCH_BEGIN: 5,
-  BATCH_END: 6,
-  REMAP: 7,
-};
-const PERMS: Record<string, number> = { NONE: 0, RO: 1, WO: 2, RW: 3 };
+const IOTLB_TYPES = IOTLB_TYPE_NAMES;
+const PERMS = IOTLB_PERM_NAMES;
 const MSG_SIZE = 72;
 /** where in the scratch pages a read() buffer goes (arguments use the start) */
 const READ_AT = 0x8000n;

@@ -42,6 +42,18 @@ export const vhost_iotlb_msg = struct(
   ],
   { size: 32 },
 );
+/** The short names scenarios give a message's `type` (VHOST_IOTLB_*; REMAP = 7 was proposed, never merged). */
+export const IOTLB_TYPE_NAMES: Readonly<Record<string, number>> = {
+  MISS: 1,
+  UPDATE: 2,
+  INVALIDATE: 3,
+  ACCESS_FAIL: 4,
+  BATCH_BEGIN: 5,
+  BATCH_END: 6,
+  REMAP: 7,
+};
+/** The short names of a message's `perm` (VHOST_ACCESS_*; NONE is 0). */
+export const IOTLB_PERM_NAMES: Readonly<Record<string, number>> = { NONE: 0, RO: 1, WO: 2, RW: 3 };
 /** struct vhost_msg and vhost_msg_v2 are both 72 bytes: a 4-byte type, a hole or asid, a 64-byte union. */
 export const VHOST_MSG_SIZE = 72;
 export const VHOST_MSG_IOTLB_OFFSET = 8;
