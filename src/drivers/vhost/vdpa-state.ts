@@ -3,9 +3,9 @@
 // simulated device translates (view 'device', vhost.md §12.16).
 import type { OpenFile } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
-import type { StateTables } from '../../kernel/registry.js';
+import type { Diagnostic, StateTables } from '../../kernel/registry.js';
 import { vhostState } from './state.js';
-import type { VhostVdpa } from './vdpa-dev.js';
+import type { VdpaMapCtx, VhostVdpa } from './vdpa-dev.js';
 
 export function vdpaState(k: Kernel, tables: StateTables, f: OpenFile<VhostVdpa>): void {
   const v = f.priv;
@@ -58,4 +58,36 @@ export function vdpaState(k: Kernel, tables: StateTables, f: OpenFile<VhostVdpa>
       });
     }
   }
+}
+
+/**
+ * End of run: VA-mode entries that still name addresses of a process that has exited. The kernel
+ * keeps them (the file lives on in another process), but the device's accesses through them find
+ * no memory: the mappings needed VHOST_NEW_OWNER and a VHOST_IOTLB_REMAP by the live process.
+ */
+export function vdpaDiagnostics(k: Kernel, f: OpenFile<VhostVdpa>): Diagnostic[] {
+  const v = f.priv;
+  if (!v.sim.useVa) return [];
+  const out: Diagnostic[] = [];
+  for (const asid of [...v.as.keys()].sort((a, b) => a - b)) {
+    const gone = v.as
+      .get(asid)!
+      .maps()
+      .filter((m) => {
+        const mm = (m.opaque as VdpaMapCtx | undefined)?.mm;
+        return mm && k.processes.some((p) => p.exited && p.mm === mm);
+      });
+    const first = gone[0];
+    if (!first) continue;
+    const owner = k.processes.find((p) => p.mm === (first.opaque as VdpaMapCtx).mm);
+    out.push({
+      code: 'vdpa-mapping-exited-owner',
+      message:
+        `${f.path} (file ${f.id}): ${gone.length} entr${gone.length === 1 ? 'y' : 'ies'} of address space ${asid} ` +
+        `(first: iova 0x${first.start.toString(16)}, uaddr 0x${first.addr.toString(16)}) name addresses of ` +
+        `${owner?.name ?? 'a process'}, which has exited: the device's accesses through them find no memory ` +
+        'until the process holding the file takes over (VHOST_NEW_OWNER) and REMAPs them to its own addresses.',
+    });
+  }
+  return out;
 }

@@ -29,7 +29,7 @@ import { chrWrite } from './iotlb-msg.js';
 import { vhostPollStop } from './ring.js';
 import { mmPinned, newAsIotlb, type VdpaMapCtx, type VhostVdpa, vdpaDevices } from './vdpa-dev.js';
 import { findAllocAs, removeAs, vdpaProcessIotlbMsg } from './vdpa-iotlb.js';
-import { vdpaState } from './vdpa-state.js';
+import { vdpaDiagnostics, vdpaState } from './vdpa-state.js';
 
 const io = (name: string): number => vhostIoctl(name).number;
 const V = {
@@ -571,4 +571,8 @@ export const vhostVdpaDriver: DriverModule = {
       if (f.ops.kind === 'vhost-vdpa') vdpaState(k, tables, f as OpenFile<VhostVdpa>);
     }
   },
+  stateDiagnostics: (k) =>
+    [...k.files.values()]
+      .filter((f) => f.ops.kind === 'vhost-vdpa')
+      .flatMap((f) => vdpaDiagnostics(k, f as OpenFile<VhostVdpa>)),
 };

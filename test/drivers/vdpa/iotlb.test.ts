@@ -1,5 +1,6 @@
 // drivers/vhost/vdpa.c vhost_vdpa_process_iotlb_msg and the mapping paths; the proposed REMAP / NEW_OWNER.
 import { describe, expect, test } from 'vitest';
+import { vhostVdpaDriver } from '../../../src/drivers/vhost/vdpa.js';
 import { PROT_READ } from '../../../src/kernel/memory.js';
 import type { StateTables } from '../../../src/kernel/registry.js';
 import { expectErrno, expectOk, ioctlU64 } from '../../helpers/kernel.js';
@@ -290,5 +291,38 @@ describe('VHOST_IOTLB_REMAP and VHOST_NEW_OWNER (Sistare V2, patches) @ 6.12', (
     expect(f.k.diagnostics.map((d) => d.code)).toEqual(['vdpa-stale-owner-mapping']);
     // the old owner lost the owner-checked paths
     expectErrno(iotlb(f, { type: INVALIDATE, iova: 0x1000n, size: 0x1000n }), 'EFAULT', 'EPERM');
+  });
+
+  test("end of run @ 6.12 + patches: entries naming an exited owner's addresses are said (vdpa-mapping-exited-owner)", () => {
+    const endDiagnostics = (f: ReturnType<typeof vdpa>) =>
+      (vhostVdpaDriver.stateDiagnostics?.(f.k) ?? []).map((d) => d.code);
+    const f = owned('6.12', 0, P);
+    const m = mem(f, 0x2000n, 'memfd');
+    expectOk(iotlb(f, { type: UPDATE, iova: 0x1000n, size: 0x1000n, uaddr: m, perm: RW }));
+    expectOk(iotlb(f, { type: UPDATE, iova: 0x2000n, size: 0x1000n, uaddr: m + 0x1000n, perm: RW }));
+    const child = f.k.fork(f.p, 'new');
+    expect(endDiagnostics(f)).toEqual([]);
+    // the old owner exits with the file still open in the child: the kernel keeps both entries
+    f.k.exit(f.p);
+    expect(rows(f, 'vhost')).toHaveLength(2);
+    expect(endDiagnostics(f)).toEqual(['vdpa-mapping-exited-owner']);
+    const msg = vhostVdpaDriver.stateDiagnostics?.(f.k)[0]?.message ?? '';
+    expect(msg).toContain('2 entries of address space 0 (first: iova 0x1000');
+    // the child takes over and REMAPs one entry to its own (forked) mapping: one stays stale
+    expectOk(io(f, 'VHOST_NEW_OWNER', 0n, child));
+    expectOk(iotlb(f, { type: REMAP, iova: 0x1000n, size: 0x1000n, uaddr: m }, child));
+    expect(vhostVdpaDriver.stateDiagnostics?.(f.k)[0]?.message).toContain('1 entry of address space 0');
+    expectOk(iotlb(f, { type: REMAP, iova: 0x2000n, size: 0x1000n, uaddr: m + 0x1000n }, child));
+    expect(endDiagnostics(f)).toEqual([]);
+  });
+
+  test('end of run @ 6.12: a PA (use_va off) device pinned its pages, so an exited owner leaves nothing to say', () => {
+    const f = owned('6.12', 0, P, { vdpa: [{ name: 'v', type: 'net', use_va: false }] });
+    const m = mem(f, 0x1000n);
+    expectOk(iotlb(f, { type: UPDATE, iova: 0x1000n, size: 0x1000n, uaddr: m, perm: RW }));
+    f.k.fork(f.p, 'new');
+    f.k.exit(f.p);
+    expect(rows(f, 'vhost')).toHaveLength(1);
+    expect(vhostVdpaDriver.stateDiagnostics?.(f.k)).toEqual([]);
   });
 });
