@@ -13,6 +13,7 @@ import {
   kvm_device_attr,
   kvmNr,
 } from '../../uapi/kvm.js';
+import { cdevFileOf } from '../vfio/cdev.js';
 import { dropContainerUser } from '../vfio/container.js';
 import { groupOf } from '../vfio/group.js';
 import { groupViable } from '../vfio/notifier.js';
@@ -20,7 +21,8 @@ import { type KvmHolder, maybeFreeGroup, type VfioGroup } from '../vfio/state.js
 import { type KvmVm, kvmPut } from './kvm.js';
 
 interface KvmVfioEntry {
-  readonly group: VfioGroup;
+  /** the group, or null for a vfio device file (6.6+, kvm-vfio-file) */
+  readonly group: VfioGroup | null;
   /** the group file held (5.19+), or null for a classic external user */
   readonly file: OpenFile | null;
 }
@@ -68,6 +70,13 @@ function fdFile(ctx: CallCtx, addr: bigint): OpenFile | SysResult {
 
 function release(k: Kernel, dev: KvmVfio, e: KvmVfioEntry): void {
   const g = e.group;
+  if (!g) {
+    // kvm_vfio_file_set_kvm(kvf->file, NULL), then fput
+    const df = cdevFileOf(e.file!);
+    if (df) df.kvm = null;
+    k.fput(e.file!);
+    return;
+  }
   g.kvmHolders.delete(dev);
   if (g.kvm === dev.vm) g.kvm = null;
   if (e.file) k.fput(e.file);
@@ -75,9 +84,29 @@ function release(k: Kernel, dev: KvmVfio, e: KvmVfioEntry): void {
   maybeFreeGroup(k, g);
 }
 
+/** kvm_vfio_file_add (6.6+): a group file or any vfio device file (vfio_file_is_valid). */
+function fileAdd(dev: KvmVfio, f: OpenFile): SysResult {
+  const fn = 'kvm_vfio_file_add';
+  const g = groupOf(f);
+  if (!g && f.ops.kind !== 'vfio-device') return fail('EINVAL', fn, '!kvm_vfio_file_is_valid(filp)');
+  if (dev.entries.some((e) => e.file === f)) return fail('EEXIST', fn, 'kvf->file == filp');
+  f.refs++;
+  dev.entries.push({ group: g ?? null, file: f });
+  // kvm_vfio_file_set_kvm: group->kvm for a group, df->kvm for a device file
+  if (g) {
+    g.kvmHolders.add(dev);
+    g.kvm = dev.vm;
+  } else {
+    const df = cdevFileOf(f);
+    if (df) df.kvm = dev.vm;
+  }
+  return ok(0);
+}
+
 function add(ctx: CallCtx, dev: KvmVfio, f: OpenFile): SysResult {
   const k = ctx.k;
   const fn = 'kvm_vfio_group_add';
+  if (k.profile.has('kvm-vfio-file')) return fileAdd(dev, f);
   if (k.profile.has('vfio-dma-ownership')) {
     const g = groupOf(f);
     if (!g) return fail('EINVAL', fn, '!vfio_file_is_group(filp)');

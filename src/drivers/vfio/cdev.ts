@@ -30,6 +30,8 @@ export interface CdevFile {
   bound: { readonly ictx: IommufdCtx; readonly idev: IommufdDevice; readonly file: OpenFile } | null;
   /** stands for the file on the device's file list (its registration reference) */
   registration: OpenFile | null;
+  /** df->kvm: the VM kvm-vfio's FILE_ADD published to this file (6.6+); the bind hands it to the device */
+  kvm: object | null;
 }
 
 /** device->cdev_opened: the cdev file through which each device is bound */
@@ -103,6 +105,7 @@ function bind(ctx: CallCtx, f: OpenFile<CdevFile>, arg: bigint): SysResult {
     return fail('EFAULT', fn, 'copy_to_user(&arg->out_devid)');
   }
   dev.openCount++;
+  dev.kvm = df.kvm; // vfio_device_get_kvm_safe(device, df->kvm) before vfio_df_open
   // vfio_pci_core_enable at the first open decides reset_works (§13.1)
   dev.resetWorks = functionResetWorks(k, dev.pci);
   file.refs++; // iommufd_ctx_get: the context lives while the device is bound
@@ -182,7 +185,7 @@ export const vfioCdevDriver: DriverModule = {
     // vfio_device_try_get_registration: a device being unbound is gone already
     if (!dev?.registered)
       return fail('ENODEV', 'vfio_device_fops_cdev_open', '!vfio_device_try_get_registration(device)');
-    const df: CdevFile = { dev, bound: null, registration: null };
+    const df: CdevFile = { dev, bound: null, registration: null, kvm: null };
     // the registration reference the file holds: a vfio-pci unbind waits for it (vfio.md §9.1)
     const reg = new OpenFile(fileId, path, flags, CDEV_OPS, df);
     df.registration = reg;
