@@ -61,11 +61,15 @@ function putExternalUser(k: Kernel, g: VfioGroup): void {
   dropContainerUser(k, g);
 }
 
-function fdFile(ctx: CallCtx, addr: bigint): OpenFile | SysResult {
+function fdFile(ctx: CallCtx, addr: bigint, add: boolean): OpenFile | SysResult {
+  // 6.6 renamed the paths: kvm_vfio_set_file reads the fd, kvm_vfio_file_add / _del fget it
+  const file = ctx.k.profile.has('kvm-vfio-file');
   const fd = getUser(ctx.proc.mm, addr, 's32');
-  if (fd === undefined) return fail('EFAULT', 'kvm_vfio_set_group', 'get_user(fd, argp)');
+  if (fd === undefined)
+    return fail('EFAULT', file ? 'kvm_vfio_set_file' : 'kvm_vfio_set_group', 'get_user(fd, argp)');
   const f = fd >= 0n ? ctx.k.fget(ctx.proc, Number(fd)) : undefined;
-  return f ?? fail('EBADF', 'kvm_vfio_set_group', '!f.file');
+  const at = file ? (add ? 'kvm_vfio_file_add' : 'kvm_vfio_file_del') : 'kvm_vfio_set_group';
+  return f ?? fail('EBADF', at, '!f.file');
 }
 
 function release(k: Kernel, dev: KvmVfio, e: KvmVfioEntry): void {
@@ -144,7 +148,9 @@ function del(ctx: CallCtx, dev: KvmVfio, f: OpenFile): SysResult {
     match = (e) => e.group === g;
   }
   const i = dev.entries.findIndex(match);
-  let r: SysResult = fail('ENOENT', fn, 'no kvm_vfio_group matches');
+  let r: SysResult = k.profile.has('kvm-vfio-file')
+    ? fail('ENOENT', 'kvm_vfio_file_del', 'no kvm_vfio_file matches')
+    : fail('ENOENT', fn, 'no kvm_vfio_group matches');
   if (i >= 0) {
     const [e] = dev.entries.splice(i, 1);
     release(k, dev, e!);
@@ -167,7 +173,7 @@ function setAttr(ctx: CallCtx, dev: KvmVfio, arg: bigint): SysResult {
     return fail('ENXIO', 'kvm_vfio_set_attr', 'attr->group != KVM_DEV_VFIO_GROUP');
   if (a.attr !== KVM_DEV_VFIO_GROUP_ADD && a.attr !== KVM_DEV_VFIO_GROUP_DEL)
     return fail('ENXIO', 'kvm_vfio_set_group', 'unknown attr (SET_SPAPR_TCE is ppc only)');
-  const f = fdFile(ctx, a.addr!);
+  const f = fdFile(ctx, a.addr!, a.attr === KVM_DEV_VFIO_GROUP_ADD);
   if ('ok' in f) return f;
   return a.attr === KVM_DEV_VFIO_GROUP_ADD ? add(ctx, dev, f) : del(ctx, dev, f);
 }

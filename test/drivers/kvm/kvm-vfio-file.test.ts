@@ -48,7 +48,12 @@ describe('kvm_vfio_file_add @ 6.12', () => {
     expect(bindCdev(f, cdev, ictx)).toBe(0);
     expect(vfioDevice(f, cdev).kvm).not.toBeNull();
     expect(errnoOf(kvmGroup(f, kv, DEL, cdev))).toBe(0);
-    expect(errnoOf(kvmGroup(f, kv, DEL, cdev))).toBe('ENOENT');
+    const r = kvmGroup(f, kv, DEL, cdev);
+    expect(r).toMatchObject({ ok: false, errno: 'ENOENT', site: { function: 'kvm_vfio_file_del' } });
+    expect(kvmGroup(f, kv, ADD, 999)).toMatchObject({
+      errno: 'EBADF',
+      site: { function: 'kvm_vfio_file_add' },
+    });
   });
 
   test('the held cdev file outlives its fd: closing it leaves the device bound until FILE_DEL', () => {
