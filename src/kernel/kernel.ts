@@ -137,6 +137,11 @@ export class Kernel {
     return p;
   }
 
+  /** The exited process whose address space `mm` was, if any (diagnostics of stale references). */
+  exitedOwnerOf(mm: unknown): Process | undefined {
+    return this.processes.find((p) => p.exited && p.mm === mm);
+  }
+
   /** Ends a process: its fds close in order, then its mappings go. */
   exit(p: Process): void {
     for (const [fd] of p.fds.sorted()) this.close(p, fd);

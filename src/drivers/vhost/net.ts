@@ -383,10 +383,9 @@ export const vhostNetDriver: DriverModule = {
     return { ops: OPS, priv: n };
   },
   stateDiagnostics(k: Kernel): Diagnostic[] {
-    const exited = (mm: unknown) => k.processes.some((p) => p.exited && p.mm === mm);
     const out: Diagnostic[] = [];
     for (const f of k.files.values()) {
-      if (f.ops.kind === 'vhost-net') out.push(...vhostDiagnostics((f.priv as VhostNet).dev, f.path, exited));
+      if (f.ops.kind === 'vhost-net') out.push(...vhostDiagnostics(k, (f.priv as VhostNet).dev, f.path));
     }
     return out;
   },

@@ -81,11 +81,7 @@ export function vhostState(
  * answered (the device stalls on them), and a device whose owner exited while
  * another process still holds its fd (no one can use it until it is closed).
  */
-export function vhostDiagnostics(
-  dev: VhostDev,
-  path: string,
-  exited: (mm: unknown) => boolean,
-): Diagnostic[] {
+export function vhostDiagnostics(k: Kernel, dev: VhostDev, path: string): Diagnostic[] {
   const out: Diagnostic[] = [];
   const unanswered = [...dev.readList, ...dev.pendingList].filter((n) => n.type === 1);
   if (unanswered.length > 0) {
@@ -98,7 +94,7 @@ export function vhostDiagnostics(
         'IOTLB UPDATE covers them.',
     });
   }
-  if (dev.owner && exited(dev.owner)) {
+  if (dev.owner && k.exitedOwnerOf(dev.owner)) {
     out.push({
       code: 'vhost-owner-exited',
       message:

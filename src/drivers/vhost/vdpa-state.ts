@@ -73,19 +73,16 @@ export function vdpaDiagnostics(k: Kernel, f: OpenFile<VhostVdpa>): Diagnostic[]
     const gone = v.as
       .get(asid)!
       .maps()
-      .filter((m) => {
-        const mm = (m.opaque as VdpaMapCtx | undefined)?.mm;
-        return mm && k.processes.some((p) => p.exited && p.mm === mm);
-      });
+      .filter((m) => k.exitedOwnerOf((m.opaque as VdpaMapCtx | undefined)?.mm));
     const first = gone[0];
     if (!first) continue;
-    const owner = k.processes.find((p) => p.mm === (first.opaque as VdpaMapCtx).mm);
+    const owner = k.exitedOwnerOf((first.opaque as VdpaMapCtx).mm)!;
     out.push({
       code: 'vdpa-mapping-exited-owner',
       message:
         `${f.path} (file ${f.id}): ${gone.length} entr${gone.length === 1 ? 'y' : 'ies'} of address space ${asid} ` +
         `(first: iova 0x${first.start.toString(16)}, uaddr 0x${first.addr.toString(16)}) name addresses of ` +
-        `${owner?.name ?? 'a process'}, which has exited: the device's accesses through them find no memory ` +
+        `${owner.name}, which has exited: the device's accesses through them find no memory ` +
         'until the process holding the file takes over (VHOST_NEW_OWNER) and REMAPs them to its own addresses.',
     });
   }

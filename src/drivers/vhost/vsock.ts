@@ -315,11 +315,9 @@ export const vhostVsockDriver: DriverModule = {
     return { ops: ctx.k.profile.has('vsock-iotlb') ? OPS_IOTLB : OPS_NO_IOTLB, priv };
   },
   stateDiagnostics(k: Kernel): Diagnostic[] {
-    const exited = (mm: unknown) => k.processes.some((p) => p.exited && p.mm === mm);
     const out: Diagnostic[] = [];
     for (const f of k.files.values()) {
-      if (f.ops.kind === 'vhost-vsock')
-        out.push(...vhostDiagnostics((f.priv as VhostVsock).dev, f.path, exited));
+      if (f.ops.kind === 'vhost-vsock') out.push(...vhostDiagnostics(k, (f.priv as VhostVsock).dev, f.path));
     }
     return out;
   },
