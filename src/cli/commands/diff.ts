@@ -6,6 +6,7 @@ import { differs, diffResults, renderDiff } from '../../report/diff.js';
 import { InputError } from '../../scenario/input-error.js';
 import type { Scenario } from '../../scenario/model.js';
 import { runScenario } from '../../scenario/runner.js';
+import { writeInputErrors } from '../exit-status.js';
 import { loadScenarios } from './run.js';
 
 export interface DiffOptions {
@@ -47,9 +48,7 @@ export async function diffCommand(file: string, opts: DiffOptions): Promise<numb
   for (let i = 0; i < a.length; i++) {
     const ra = runScenario(a[i]!, { register: registerDrivers });
     const rb = runScenario(b[i]!, { register: registerDrivers });
-    for (const r of [ra, rb]) {
-      if (r.error) process.stderr.write(`${r.file}:${r.error.line}:${r.error.column}: ${r.error.message}\n`);
-    }
+    writeInputErrors([ra, rb]);
     const d = diffResults(ra, rb);
     if (differs(d)) code = 1;
     out.push(renderDiff(d, chalk));

@@ -15,6 +15,7 @@ import { loadStream } from '../../scenario/load.js';
 import type { Scenario } from '../../scenario/model.js';
 import type { ScenarioResult } from '../../scenario/run-result.js';
 import { runScenario } from '../../scenario/runner.js';
+import { exitStatus } from '../exit-status.js';
 
 export interface RunOptions {
   json?: boolean;
@@ -90,15 +91,7 @@ export async function runCommand(paths: string[], opts: RunOptions): Promise<num
     throw e;
   }
   const results: ScenarioResult[] = scenarios.map((s) => runScenario(s, { register: registerDrivers }));
-  let code = 0;
-  for (const r of results) {
-    if (r.error) {
-      process.stderr.write(`${r.file}:${r.error.line}:${r.error.column}: ${r.error.message}\n`);
-      code = 2;
-    } else if (!r.ok && code === 0) {
-      code = 1;
-    }
-  }
+  const code = exitStatus(results);
   if (opts.json) {
     process.stdout.write(toJson(results, results.length === 1));
   } else {

@@ -6,6 +6,7 @@ import { toJson } from '../../report/json.js';
 import { toJunit } from '../../report/junit.js';
 import { InputError } from '../../scenario/input-error.js';
 import type { ScenarioResult } from '../../scenario/run-result.js';
+import { exitStatus } from '../exit-status.js';
 import { POOL_MIN_FILES, runPool } from '../pool.js';
 import { statusLine } from '../status-line.js';
 import { type FileOutcome, parseShard, runFiles, settle, shardFiles, suiteFiles } from '../suite.js';
@@ -96,15 +97,7 @@ export async function testCommand(paths: string[], opts: TestOptions): Promise<n
   }
 
   const results: ScenarioResult[] = outcomes.flatMap((o) => o.results ?? []);
-  let code = 0;
-  for (const r of results) {
-    if (r.error) {
-      process.stderr.write(`${r.file}:${r.error.line}:${r.error.column}: ${r.error.message}\n`);
-      code = 2;
-    } else if (!r.ok && code === 0) {
-      code = 1;
-    }
-  }
+  const code = exitStatus(results);
   const groups = outcomes.map((o) => ({ file: o.file, results: o.results ?? [] }));
   if (reporter === 'junit') {
     process.stdout.write(toJunit(groups));
