@@ -48,7 +48,7 @@ import {
   vqInitAccess,
   vqMetaPrefetch,
 } from './ring.js';
-import { vhostDiagnostics, vhostState } from './state.js';
+import { vhostFilesDiagnostics, vhostState } from './state.js';
 
 const SET_BACKEND = vhostIoctl('VHOST_NET_SET_BACKEND').number;
 const VHOST_NET_VQ_RX = 0;
@@ -382,13 +382,7 @@ export const vhostNetDriver: DriverModule = {
     dev.vqs[VHOST_NET_VQ_TX]!.handleKick = (ctx, vq) => handleTx(ctx, n, vq);
     return { ops: OPS, priv: n };
   },
-  stateDiagnostics(k: Kernel): Diagnostic[] {
-    const out: Diagnostic[] = [];
-    for (const f of k.files.values()) {
-      if (f.ops.kind === 'vhost-net') out.push(...vhostDiagnostics(k, (f.priv as VhostNet).dev, f.path));
-    }
-    return out;
-  },
+  stateDiagnostics: (k: Kernel): Diagnostic[] => vhostFilesDiagnostics(k, 'vhost-net'),
   state(k: Kernel, tables: StateTables): void {
     for (const f of k.files.values()) {
       if (f.ops.kind !== 'vhost-net') continue;

@@ -81,6 +81,15 @@ export function vhostState(
  * answered (the device stalls on them), and a device whose owner exited while
  * another process still holds its fd (no one can use it until it is closed).
  */
+/** vhostDiagnostics of every open file of one vhost kind whose private data holds the vhost_dev. */
+export function vhostFilesDiagnostics(k: Kernel, kind: string): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const f of k.files.values()) {
+    if (f.ops.kind === kind) out.push(...vhostDiagnostics(k, (f.priv as { dev: VhostDev }).dev, f.path));
+  }
+  return out;
+}
+
 export function vhostDiagnostics(k: Kernel, dev: VhostDev, path: string): Diagnostic[] {
   const out: Diagnostic[] = [];
   const unanswered = [...dev.readList, ...dev.pendingList].filter((n) => n.type === 1);

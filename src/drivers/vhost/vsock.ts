@@ -36,7 +36,7 @@ import {
   vqInitAccess,
   vqMetaPrefetch,
 } from './ring.js';
-import { vhostDiagnostics, vhostState } from './state.js';
+import { vhostFilesDiagnostics, vhostState } from './state.js';
 
 const SET_GUEST_CID = vhostIoctl('VHOST_VSOCK_SET_GUEST_CID').number;
 const SET_RUNNING = vhostIoctl('VHOST_VSOCK_SET_RUNNING').number;
@@ -314,13 +314,7 @@ export const vhostVsockDriver: DriverModule = {
     const priv: VhostVsock = { dev, guestCid: 0n, seqpacketAllow: false, path };
     return { ops: ctx.k.profile.has('vsock-iotlb') ? OPS_IOTLB : OPS_NO_IOTLB, priv };
   },
-  stateDiagnostics(k: Kernel): Diagnostic[] {
-    const out: Diagnostic[] = [];
-    for (const f of k.files.values()) {
-      if (f.ops.kind === 'vhost-vsock') out.push(...vhostDiagnostics(k, (f.priv as VhostVsock).dev, f.path));
-    }
-    return out;
-  },
+  stateDiagnostics: (k: Kernel): Diagnostic[] => vhostFilesDiagnostics(k, 'vhost-vsock'),
   state(k: Kernel, tables: StateTables): void {
     for (const f of k.files.values()) {
       if (f.ops.kind !== 'vhost-vsock') continue;
