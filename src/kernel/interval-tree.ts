@@ -1,5 +1,5 @@
-// include/linux/interval_tree_generic.h (INTERVAL_TREE_DEFINE) on sorted-btree instead of an augmented
-// rb-tree. The kernel orders nodes by start and inserts an equal start to the right of the existing ones,
+// include/linux/interval_tree_generic.h (INTERVAL_TREE_DEFINE) on a B+tree (./ordered-keys.ts) instead of
+// an augmented rb-tree. The kernel orders nodes by start and inserts an equal start to the right of the existing ones,
 // so iteration is (start, insertion order); here that order is the B-tree key (start, seq).
 //
 // Leftmost-overlap query without the rb-tree's __subtree_last augmentation: an entry E overlaps [s, l] iff
@@ -12,6 +12,7 @@
 // O(log n); a query costs O(log n + k), k being the number of entries whose start lies inside the window,
 // never a walk over the whole set.
 import sortedBtree from 'sorted-btree';
+import { type Cursor, OrderedKeys } from './ordered-keys.js';
 
 // sorted-btree is CJS with `exports.default = BTree`. Node's ESM loader, esbuild (type: module) and tsc
 // (nodenext) all make the default import the whole module.exports object, so the class is its `.default`;
@@ -29,26 +30,16 @@ export interface IntervalEntry<T> {
   value: T;
 }
 
-interface Key {
-  readonly start: bigint;
-  readonly seq: number;
-}
-
-/**
- * interval_tree_insert's descent: `start < parent.start` goes left, anything else right, so an equal start
- * lands after the existing ones; seq (insertion order) reproduces that.
- */
-function compareKeys(a: Key, b: Key): number {
-  if (a.start < b.start) return -1;
-  if (a.start > b.start) return 1;
-  return a.seq - b.seq;
-}
+// interval_tree_insert's descent: `start < parent.start` goes left, anything else right, so an equal start
+// lands after the existing ones; OrderedKeys' (start, seq) order, seq counting insertions, reproduces that.
 
 /** the node INTERVAL_TREE_DEFINE embeds (rb + start/last): its own B-tree key, knowing which tree holds it */
 class Node<T> implements IntervalEntry<T> {
   #owner: IntervalTree<T> | undefined;
   /** last − start, computed once (bigint arithmetic allocates) */
   readonly #span: bigint;
+  /** OrderedKeys' double ordering key */
+  readonly approx: number;
   constructor(
     readonly start: bigint,
     readonly last: bigint,
@@ -58,6 +49,7 @@ class Node<T> implements IntervalEntry<T> {
   ) {
     this.#owner = owner;
     this.#span = last - start;
+    this.approx = Number(start);
   }
 
   /** (no kernel counterpart) the span the augmentation bookkeeping counts e under */
@@ -77,8 +69,8 @@ class Node<T> implements IntervalEntry<T> {
 }
 
 export class IntervalTree<T> {
-  /** the entries themselves as keys, ordered by (start, seq); no values (sorted-btree then stores none) */
-  readonly #byStart: BTree<Key, undefined> = new BTree<Key, undefined>(undefined, compareKeys);
+  /** the entries themselves as keys, ordered by (start, seq) */
+  readonly #byStart = new OrderedKeys<Node<T>>();
   /**
    * multiset of spans (last − start) → how many live entries have it. One span may sit at count 0 (#idle):
    * deleting and re-adding its B-tree key on every remove/insert pair (the IOTLB's add/del of one page) would
@@ -89,10 +81,11 @@ export class IntervalTree<T> {
   /** one-entry cache of #spans.get: IOTLBs mostly hold maps of one size (pages) */
   #cachedSpan = -1n;
   #cachedCount: { n: number } | undefined;
+  /** the widest live span, or undefined when it must be looked up again (its last entry went) */
+  #maxSpan: bigint | undefined;
   #seq = 0;
-  /** reused search key and result pair (never stored in a tree) */
-  readonly #probe = { start: 0n, seq: 0 };
-  readonly #pair: [Key, undefined] = [this.#probe, undefined];
+  /** reused search position */
+  readonly #cursor: Cursor<Node<T>> = { leaf: undefined, index: 0 };
 
   /** (the kernel keeps no count; vhost_iotlb has nmaps) the number of entries */
   get size(): number {
@@ -102,11 +95,12 @@ export class IntervalTree<T> {
   /** interval_tree_insert: the new entry goes after every entry with the same start. */
   insert(start: bigint, last: bigint, value: T): IntervalEntry<T> {
     const e = new Node(start, last, this.#seq++, value, this);
-    this.#byStart.set(e, undefined);
+    this.#byStart.add(e);
     const span = Node.spanOf(e);
     const count = this.#spanCount(span);
     if (count === undefined) this.#spans.set(span, (this.#cachedCount = { n: 1 }));
     else if (count.n++ === 0) this.#idle = undefined;
+    if (this.#maxSpan !== undefined && span > this.#maxSpan) this.#maxSpan = span;
     return e;
   }
 
@@ -114,12 +108,13 @@ export class IntervalTree<T> {
   remove(e: IntervalEntry<T>): boolean {
     if (Node.ownerOf(e) !== this) return false;
     Node.release(e);
-    this.#byStart.delete(e);
+    this.#byStart.delete(e as Node<T>);
     const span = Node.spanOf(e);
     const count = this.#spanCount(span)!;
     if (--count.n === 0) {
       if (this.#idle !== undefined) this.#dropSpan(this.#idle);
       this.#idle = span;
+      if (span === this.#maxSpan) this.#maxSpan = undefined;
     }
     return true;
   }
@@ -149,17 +144,19 @@ export class IntervalTree<T> {
    * entry yielded, so removing entries (including the current one) while iterating is safe.
    */
   *entries(): IterableIterator<IntervalEntry<T>> {
-    for (let k = this.#byStart.nextHigherKey(undefined); k; k = this.#byStart.nextHigherKey(k)) {
-      yield k as Node<T>;
+    const c: Cursor<Node<T>> = { leaf: undefined, index: 0 };
+    for (let k = OrderedKeys.at(this.#byStart.seekAbove(-1n, 0, c)); k; ) {
+      yield k;
+      k = OrderedKeys.at(this.#byStart.seekAbove(k.start, k.seq, c));
     }
   }
 
   /** drops every entry (RB_ROOT_CACHED); seq keeps counting so stale entries never alias new ones. */
   clear(): void {
-    for (const k of this.#byStart.keys()) Node.release(k as Node<T>);
+    for (const k of this.#byStart.keys()) Node.release(k);
     this.#byStart.clear();
     this.#spans.clear();
-    this.#idle = this.#cachedCount = undefined;
+    this.#idle = this.#cachedCount = this.#maxSpan = undefined;
   }
 
   /** (no kernel counterpart: the augmentation's bookkeeping) #spans.get through the one-entry cache */
@@ -183,8 +180,12 @@ export class IntervalTree<T> {
    * live span exists; the idle span (count 0) is skipped.
    */
   #windowStart(start: bigint): bigint {
-    let maxSpan = this.#spans.maxKey()!;
-    if (maxSpan === this.#idle) maxSpan = this.#spans.nextLowerKey(maxSpan)!;
+    let maxSpan = this.#maxSpan;
+    if (maxSpan === undefined) {
+      maxSpan = this.#spans.maxKey()!;
+      if (maxSpan === this.#idle) maxSpan = this.#spans.nextLowerKey(maxSpan)!;
+      this.#maxSpan = maxSpan;
+    }
     return start > maxSpan ? start - maxSpan : 0n;
   }
 
@@ -193,11 +194,8 @@ export class IntervalTree<T> {
    * E.start <= last && start <= E.last, giving up at the first E.start > last.
    */
   #scan(from: bigint, seq: number, start: bigint, last: bigint): IntervalEntry<T> | undefined {
-    this.#probe.start = from;
-    this.#probe.seq = seq;
-    const t = this.#byStart;
-    for (let p = t.nextHigherPair(this.#probe, this.#pair); p; p = t.nextHigherPair(p[0], p)) {
-      const e = p[0] as Node<T>;
+    const c = this.#byStart.seekAbove(from, seq, this.#cursor);
+    for (let e = OrderedKeys.at(c); e; e = OrderedKeys.at(OrderedKeys.step(c))) {
       if (e.start > last) return undefined;
       if (start <= e.last) return e;
     }

@@ -122,6 +122,19 @@ export class Mm {
     return undefined;
   }
 
+  /** find_vma: the first VMA ending above addr, which need not contain it. */
+  findVmaAbove(addr: bigint): Vma | undefined {
+    const v = this.vmas;
+    let lo = 0;
+    let hi = v.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (v[mid]!.end > addr) hi = mid;
+      else lo = mid + 1;
+    }
+    return v[lo];
+  }
+
   overlaps(start: bigint, end: bigint): boolean {
     return this.vmas.some((m) => m.start < end && start < m.end);
   }
@@ -185,16 +198,26 @@ export class Mm {
   /** copy_from_user: the bytes, or undefined where the kernel would get EFAULT. */
   copyFromUser(addr: bigint, len: number): Uint8Array | undefined {
     const out = new Uint8Array(len);
+    return this.copyFromUserInto(addr, out, 0, len) ? out : undefined;
+  }
+
+  /**
+   * copy_from_user into dst[at, at + len): false (dst then partly written) where the kernel would get
+   * EFAULT. For hot paths that parse into a buffer of their own instead of allocating one per call.
+   */
+  copyFromUserInto(addr: bigint, dst: Uint8Array, at: number, len: number): boolean {
     // the common case: one mapping holds the whole range
-    if (len > 0 && addr >= 0n && addr + BigInt(len) <= TASK_SIZE_MAX) {
-      const vma = this.findVma(addr);
-      if (vma && !vma.io && vma.prot & PROT_READ && addr + BigInt(len) <= vma.end) {
-        vma.obj.readInto(vma.pgoff + (addr - vma.start), out, 0, len);
-        return out;
+    if (len > 0 && addr >= 0n) {
+      const end = addr + BigInt(len);
+      if (end <= TASK_SIZE_MAX) {
+        const vma = this.findVma(addr);
+        if (vma && !vma.io && vma.prot & PROT_READ && end <= vma.end) {
+          vma.obj.readInto(vma.pgoff + (addr - vma.start), dst, at, len);
+          return true;
+        }
       }
     }
-    const okay = this.walk(addr, len, PROT_READ, (vma, off, done, n) => vma.obj.readInto(off, out, done, n));
-    return okay ? out : undefined;
+    return this.walk(addr, len, PROT_READ, (vma, off, done, n) => vma.obj.readInto(off, dst, at + done, n));
   }
 
   /** copy_to_user: false where the kernel would get EFAULT (nothing is written then). */

@@ -96,6 +96,13 @@ export function processIotlbMsg(ctx: CallCtx, dev: VhostDev, asid: number, msg: 
 }
 
 /** vhost_chr_write_iter: parse a v1 or v2 message from the user buffer and hand it to the handler. */
+/**
+ * The bytes write() parses, copied here rather than into a buffer per call (a typed array costs more to
+ * make than the whole parse): the fields are read out before the handler runs, and nothing re-enters.
+ */
+const WRITE_SCRATCH = new Uint8Array(40);
+const WRITE_VIEW = new DataView(WRITE_SCRATCH.buffer);
+
 export function chrWrite(
   ctx: CallCtx,
   dev: VhostDev,
@@ -105,40 +112,35 @@ export function chrWrite(
 ): SysResult {
   const fn = 'vhost_chr_write_iter';
   const mm = ctx.proc.mm;
+  const raw = WRITE_SCRATCH;
   // The parser needs bytes [0, 40): one copy of them is the common case. When that copy
   // faults (or the write is short) each field is copied on its own, as copy_from_iter
   // does, so a fault past what the kernel reads still succeeds and a short copy is EINVAL.
-  const whole = len >= 40 ? mm.copyFromUser(buf, 40) : undefined;
-  const read = (off: number, n: number): Uint8Array | undefined => {
-    if (off + n > len) return undefined;
-    return whole ? whole.subarray(off, off + n) : mm.copyFromUser(buf + BigInt(off), n);
-  };
-  const t = read(0, 4);
-  if (!t) return fail('EINVAL', fn, 'copy_from_iter(&type, sizeof(type), from) != sizeof(type)');
-  const type = new DataView(t.buffer, t.byteOffset, 4).getUint32(0, true);
+  const whole = len >= 40 && mm.copyFromUserInto(buf, raw, 0, 40);
+  const read = (off: number, n: number): boolean =>
+    whole || (off + n <= len && mm.copyFromUserInto(buf + BigInt(off), raw, off, n));
+  if (!read(0, 4)) return fail('EINVAL', fn, 'copy_from_iter(&type, sizeof(type), from) != sizeof(type)');
+  const type = WRITE_VIEW.getUint32(0, true);
   let asid = 0;
   let off = 4;
   if (type === VHOST_IOTLB_MSG) {
     off += 4; // the alignment hole of struct vhost_msg
   } else if (type === VHOST_IOTLB_MSG_V2) {
     if (hasBackendFeature(dev.vqs[0]!, VHOST_BACKEND_F_IOTLB_ASID)) {
-      const a = read(4, 4);
-      if (!a) return fail('EINVAL', fn, 'copy_from_iter(&asid, sizeof(asid), from) != sizeof(asid)');
-      asid = new DataView(a.buffer, a.byteOffset, 4).getUint32(0, true);
+      if (!read(4, 4)) return fail('EINVAL', fn, 'copy_from_iter(&asid, sizeof(asid), from) != sizeof(asid)');
+      asid = WRITE_VIEW.getUint32(4, true);
     }
     off += 4;
   } else {
     return fail('EINVAL', fn, 'switch (type): default');
   }
-  const m = read(off, 32);
-  if (!m) return fail('EINVAL', fn, 'copy_from_iter(&msg, sizeof(msg), from) != sizeof(msg)');
-  const v = new DataView(m.buffer, m.byteOffset, 32);
+  if (!read(off, 32)) return fail('EINVAL', fn, 'copy_from_iter(&msg, sizeof(msg), from) != sizeof(msg)');
   const msg: IotlbMsg = {
-    iova: v.getBigUint64(0, true),
-    size: v.getBigUint64(8, true),
-    uaddr: v.getBigUint64(16, true),
-    perm: m[24]!,
-    type: m[25]!,
+    iova: WRITE_VIEW.getBigUint64(off, true),
+    size: WRITE_VIEW.getBigUint64(off + 8, true),
+    uaddr: WRITE_VIEW.getBigUint64(off + 16, true),
+    perm: raw[off + 24]!,
+    type: raw[off + 25]!,
   };
   if (msg.size === 0n && ctx.k.profile.has('iotlb-size0-check')) {
     if (msg.type === VHOST_IOTLB_UPDATE)

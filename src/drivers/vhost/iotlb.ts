@@ -133,6 +133,17 @@ export class VhostIotlb {
     return removed ?? [];
   }
 
+  /**
+   * vhost_iotlb_map_free: unlinks one map of this IOTLB (a caller that found it with itree_first and frees it
+   * whole, as vhost_vdpa_{pa,va}_unmap do). False if the map is not (or no longer) in this IOTLB.
+   */
+  mapFree(map: IotlbMap): boolean {
+    const slot = MapNode.slotOf(map);
+    if (slot?.iotlb !== this) return false;
+    this.#free(slot);
+    return true;
+  }
+
   /** vhost_iotlb_itree_first: the map overlapping [start, last] with the lowest start (earliest on ties). */
   itreeFirst(start: bigint, last: bigint): IotlbMap | undefined {
     return this.#root.first(start, last)?.value.map;

@@ -60,7 +60,7 @@ export function iotlbUnmap(v: VhostVdpa, iotlb: VhostIotlb, start: bigint, last:
       v.pinnedVm -= pages;
     }
     generalUnmap(v, m, asid);
-    iotlb.delRange(m.start, m.start); // vhost_iotlb_map_free: entries of an AS never overlap
+    iotlb.mapFree(m);
   }
 }
 
@@ -119,7 +119,7 @@ function vaMap(k: Kernel, v: VhostVdpa, iotlb: VhostIotlb, msg: IotlbMsg): Fail 
   let err: Fail | null = null;
   while (size) {
     // find_vma: the first VMA ending above uaddr, which need not contain it
-    const vma = mm.vmas.find((m) => m.end > uaddr);
+    const vma = mm.findVmaAbove(uaddr);
     if (!vma) {
       err = fail('EINVAL', 'vhost_vdpa_va_map', '!find_vma(dev->mm, uaddr)');
       break;
@@ -204,10 +204,11 @@ function paMap(k: Kernel, v: VhostVdpa, iotlb: VhostIotlb, msg: IotlbMsg): Fail 
 function processUpdate(k: Kernel, v: VhostVdpa, iotlb: VhostIotlb, msg: IotlbMsg): Fail | null {
   const fn = 'vhost_vdpa_process_iotlb_update';
   const { iova, size } = msg;
-  if (iova < v.range.first || !size || iova > U64_MAX - size + 1n || iova + size - 1n > v.range.last) {
+  const last = iova + size - 1n; // exact: above U64_MAX is the kernel's overflow test
+  if (iova < v.range.first || !size || last > U64_MAX || last > v.range.last) {
     return fail('EINVAL', fn, 'iova < range.first || !size || iova + size - 1 overflows or > range.last');
   }
-  if (iotlb.itreeFirst(iova, iova + size - 1n)) {
+  if (iotlb.itreeFirst(iova, last)) {
     return fail('EEXIST', fn, 'vhost_iotlb_itree_first(iotlb, iova, iova + size - 1)');
   }
   return v.sim.useVa ? vaMap(k, v, iotlb, msg) : paMap(k, v, iotlb, msg);
