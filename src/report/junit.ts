@@ -44,7 +44,7 @@ function testcase(r: ScenarioResult): string[] {
   }
   for (const s of r.steps) if (s.expect === 'fail') inner.push(failureOf(s));
   inner.push(
-    `      <system-out>${xmlEscape(`kernel ${r.kernel}; patches: ${r.patches.join(', ') || 'none'}; ${r.steps.length} steps`)}</system-out>`,
+    `      <system-out>${xmlEscape(`kernel ${r.kernel}; patches: ${r.patches.join(', ') || 'none'}; ${r.stepTotals.count} steps`)}</system-out>`,
   );
   return [`${open}>`, ...inner, '    </testcase>'];
 }

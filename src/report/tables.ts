@@ -9,6 +9,7 @@ import {
   type StateRowOut,
   type StepRecord,
 } from '../scenario/run-result.js';
+import { isInteresting, LONG_RUN, NEIGHBOURS, type StepTotals } from '../scenario/step-log.js';
 import { errnoInfo, resolveErrnoName } from '../uapi/errno.js';
 import { hex, shortValue, truncate } from './format.js';
 
@@ -18,13 +19,10 @@ export interface TextOptions {
   allSteps: boolean;
 }
 
-/** Past this many steps (and without allSteps) only the interesting steps and their neighbours print. */
-export const LONG_RUN = 200;
 /** Cell widths of the step table's free-text columns, so a row fits a terminal. */
 const ARGS_MAX = 48;
 const OUT_MAX = 40;
-/** Steps shown on each side of an interesting step in a long run. */
-const NEIGHBOURS = 2;
+// LONG_RUN and NEIGHBOURS live with the step log (src/scenario/step-log.ts), which keeps just those steps.
 
 /** State tables in the order they are printed; keys not listed here (a driver's own) follow. */
 const STATE_ORDER: readonly string[] = STATE_KEYS.filter((k) => k !== 'processes');
@@ -42,12 +40,13 @@ export function renderText(r: ScenarioResult, opts: TextOptions): string {
   if (r.description !== undefined) out.push(c.dim(r.description));
 
   const steps = r.steps;
-  const long = steps.length > LONG_RUN && !opts.allSteps;
-  const shown = long ? pickSteps(steps) : steps.map((_, i) => i);
-  if (long) out.push(summary(steps));
-  if (shown.length > 0) out.push(stepTable(steps, shown, c));
+  const count = r.stepTotals.count;
+  const long = count > LONG_RUN && !opts.allSteps;
+  const shown = long ? pickSteps(steps, count) : steps;
+  if (long) out.push(summary(r.stepTotals));
+  if (shown.length > 0) out.push(stepTable(shown, count, c));
 
-  const notes = shown.flatMap((i) => stepNotes(steps[i]!, c));
+  const notes = shown.flatMap((s) => stepNotes(s, c));
   if (notes.length > 0) out.push(c.bold('notes and diagnostics:'), ...notes);
   const failures = steps.filter((s) => s.expect === 'fail');
   if (failures.length > 0) {
@@ -77,28 +76,29 @@ function heading(r: ScenarioResult, c: ChalkInstance): string {
   return `${c.bold(r.scenario)}  ${r.file}  kernel ${r.kernel}  patches: ${patches}`;
 }
 
-function summary(steps: readonly StepRecord[]): string {
-  const failedCalls = steps.filter((s) => s.errno !== null).length;
-  const failedExpect = steps.filter((s) => s.expect === 'fail').length;
-  const diags = steps.reduce((n, s) => n + s.diagnostics.length, 0);
+function summary(t: StepTotals): string {
   return (
-    `${steps.length} steps, ${failedCalls} failed calls, ${failedExpect} expectation failures, ` +
-    `${diags} diagnostics (showing those steps and ${NEIGHBOURS} on each side; --all-steps for all)`
+    `${t.count} steps, ${t.failedCalls} failed calls, ${t.failedExpect} expectation failures, ` +
+    `${t.diagnostics} diagnostics (showing those steps and ${NEIGHBOURS} on each side; --all-steps for all)`
   );
 }
 
-/** Positions of the steps that failed an expectation or have diagnostics, with their neighbours. */
-export function pickSteps(steps: readonly StepRecord[]): number[] {
+/**
+ * The steps that failed an expectation or have diagnostics, with their neighbours, from the records a
+ * run kept (all of them, or a summary log's: that log keeps exactly these and a few waiting steps).
+ */
+export function pickSteps(steps: readonly StepRecord[], count: number): StepRecord[] {
   const keep = new Set<number>();
-  steps.forEach((s, i) => {
-    if (s.expect !== 'fail' && s.diagnostics.length === 0) return;
-    const hi = Math.min(steps.length - 1, i + NEIGHBOURS);
-    for (let j = Math.max(0, i - NEIGHBOURS); j <= hi; j++) keep.add(j);
-  });
-  return [...keep].sort((a, b) => a - b);
+  for (const s of steps) {
+    if (!isInteresting(s)) continue;
+    const hi = Math.min(count - 1, s.index + NEIGHBOURS);
+    for (let j = Math.max(0, s.index - NEIGHBOURS); j <= hi; j++) keep.add(j);
+  }
+  return steps.filter((s) => keep.has(s.index));
 }
 
-function stepTable(steps: readonly StepRecord[], shown: readonly number[], c: ChalkInstance): string {
+/** the shown steps in order, with a '…' row wherever steps in between (of `count`) are left out */
+function stepTable(shown: readonly StepRecord[], count: number, c: ChalkInstance): string {
   const t = new Table({
     head: ['#', 'proc', 'call', 'args', 'ret', 'out', 'errno', ''].map((h) => c.bold(h)),
     colAligns: ['right', 'left', 'left', 'left', 'right', 'left', 'left', 'left'],
@@ -106,12 +106,12 @@ function stepTable(steps: readonly StepRecord[], shown: readonly number[], c: Ch
   });
   const gap = ['…', '', '', '', '', '', '', ''];
   let next = 0;
-  for (const i of shown) {
-    if (i > next) t.push(gap);
-    t.push(stepRow(steps[i]!, c));
-    next = i + 1;
+  for (const s of shown) {
+    if (s.index > next) t.push(gap);
+    t.push(stepRow(s, c));
+    next = s.index + 1;
   }
-  if (next < steps.length) t.push(gap);
+  if (next < count) t.push(gap);
   return t.toString();
 }
 

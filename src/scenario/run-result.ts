@@ -3,6 +3,7 @@
 // of scenario.md ("What a run prints").
 import type { Diagnostic } from '../kernel/registry.js';
 import type { Site } from '../kernel/result.js';
+import type { StepTotals } from './step-log.js';
 
 /** An output value: bigints are 64-bit quantities (printed as hex), numbers are ≤ 32-bit values. */
 export type OutValue =
@@ -84,7 +85,10 @@ export interface ScenarioResult {
   kernel: string;
   patches: string[];
   ok: boolean;
+  /** the steps' records: all of them, or (a summary step log) the ones a long text report prints */
   steps: StepRecord[];
+  /** counts over every step run, whether or not its record was kept */
+  stepTotals: StepTotals;
   state: RunState;
   /** every step's diagnostics with its index, then the final state's with step null */
   diagnostics: { step: number | null; code: string; message: string }[];

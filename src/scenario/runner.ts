@@ -13,6 +13,7 @@ import { outcomeFields } from './outcome.js';
 import type { OutValue, ScenarioResult, StepRecord } from './run-result.js';
 import { type ProcState, RunInputError, Runtime } from './runtime.js';
 import { snapshot } from './snapshot.js';
+import { StepLog, type StepLogMode } from './step-log.js';
 import { doMemory, doMessage, doProcess } from './steps.js';
 import { doSysfs } from './sysfs-steps.js';
 import { resumeTask, retryWaiting, settle, type Task, taskRows } from './tasks.js';
@@ -20,6 +21,8 @@ import { resumeTask, retryWaiting, settle, type Task, taskRows } from './tasks.j
 export interface RunSetup {
   /** registers the driver families on a new kernel (src/drivers/index.ts) */
   register(k: Kernel): void;
+  /** which step records to keep (default all): `summary` for a text report without --all-steps */
+  stepLog?: StepLogMode;
 }
 
 function shortArgs(step: Step): string {
@@ -51,7 +54,8 @@ export function runScenario(s: Scenario, setup: RunSetup): ScenarioResult {
   const main = k.spawn('main');
   rt.procs.set('main', { name: 'main', proc: main, fds: new Map(), maps: new Map() });
   const tasks: Task[] = [];
-  const steps: StepRecord[] = [];
+  const log = new StepLog(setup.stepLog ?? 'all');
+  const steps = log.kept;
   const result: ScenarioResult = {
     scenario: s.name,
     ...(s.description ? { description: s.description } : {}),
@@ -60,22 +64,24 @@ export function runScenario(s: Scenario, setup: RunSetup): ScenarioResult {
     patches: s.patches,
     ok: true,
     steps,
+    stepTotals: log.totals(),
     state: snapshot(rt, []),
     diagnostics: [],
   };
   try {
     for (const step of s.steps) {
       const rec = runStep(rt, step, tasks);
-      steps.push(rec);
+      log.push(rec);
       if (rec.expect === 'fail') result.ok = false;
     }
   } catch (e) {
-    const err = e instanceof ArgumentTooLarge ? argumentError(s, steps.length, e) : e;
+    const err = e instanceof ArgumentTooLarge ? argumentError(s, log.count, e) : e;
     if (!(err instanceof RunInputError)) throw err;
     result.ok = false;
     result.error = { line: err.line, column: err.column, message: err.message };
   }
   result.state = snapshot(rt, taskRows(tasks));
+  result.stepTotals = log.totals();
   for (const r of steps) for (const d of r.diagnostics) result.diagnostics.push({ step: r.index, ...d });
   for (const d of result.state.diagnostics) {
     result.diagnostics.push({ step: null, code: String(d.code), message: String(d.message) });

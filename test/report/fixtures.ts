@@ -67,6 +67,7 @@ export function vsockResult(): ScenarioResult {
         diagnostics: [diag],
       }),
     ],
+    stepTotals: { count: 4, failedCalls: 1, failedExpect: 1, diagnostics: 1 },
     state,
     diagnostics: [{ step: 3, ...diag }],
   };

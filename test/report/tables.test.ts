@@ -69,9 +69,15 @@ describe('renderText', () => {
   });
 
   test('a long run prints a summary and the failed step with its neighbours only', () => {
-    const r: ScenarioResult = { ...vsockResult(), steps: [], state: emptyState() };
+    const r: ScenarioResult = {
+      ...vsockResult(),
+      steps: [],
+      stepTotals: { count: 0, failedCalls: 0, failedExpect: 0, diagnostics: 0 },
+      state: emptyState(),
+    };
     for (let i = 0; i < 300; i++) r.steps.push(step(i, { call: `CALL_${i}` }));
     r.steps[150] = step(150, { call: 'CALL_150', ret: -1, errno: 'EINVAL', expect: 'fail' });
+    r.stepTotals = { count: 300, failedCalls: 1, failedExpect: 1, diagnostics: 0 };
     const text = renderText(r, plain);
     expect(text).toContain('300 steps, 1 failed calls, 1 expectation failures, 0 diagnostics');
     for (const i of [148, 149, 150, 151, 152]) expect(text).toContain(`CALL_${i} `);

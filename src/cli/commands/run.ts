@@ -90,7 +90,11 @@ export async function runCommand(paths: string[], opts: RunOptions): Promise<num
     }
     throw e;
   }
-  const results: ScenarioResult[] = scenarios.map((s) => runScenario(s, { register: registerDrivers }));
+  // the text report of a long run prints a few steps: the runner then keeps only those (step-log.ts)
+  const stepLog = opts.json || opts.allSteps ? 'all' : 'summary';
+  const results: ScenarioResult[] = scenarios.map((s) =>
+    runScenario(s, { register: registerDrivers, stepLog }),
+  );
   const code = exitStatus(results);
   if (opts.json) {
     process.stdout.write(toJson(results, results.length === 1));
