@@ -68,9 +68,11 @@ export function buildProgram(): Command {
     .command('explain')
     .description('explain an ioctl, IOTLB message type, feature bit, errno, constant, profile or patch')
     .argument('<name>', 'e.g. VHOST_SET_FEATURES, UPDATE, VIRTIO_F_ACCESS_PLATFORM, EFAULT, 6.1')
-    .action(async (name: string) => {
+    .option('--json', 'one JSON document: the text lines and, for ioctls, IOTLB types and errnos, the checks')
+    .option('--kernel <version>', "only this profile's answers to the checks")
+    .action(async (name: string, opts) => {
       const { explainCommand } = await import('./commands/explain.js');
-      process.exitCode = explainCommand(name);
+      process.exitCode = explainCommand(name, opts);
     });
 
   program

@@ -1,17 +1,38 @@
 // `vioctl explain NAME`: what vioctl knows about a name, whichever kind it is: an ioctl, an IOTLB
 // message type, a feature bit, an errno, a named constant, a kernel profile or a patch. Unknown
-// names exit 2 with the nearest known ones.
+// names exit 2 with the nearest known ones. For ioctls and IOTLB types it also runs the check
+// catalog (src/cli/explain/): the kernel's checks in order, each answered by the emulated kernel
+// on every profile, so what it prints cannot drift from the model.
 import { DEFAULT_MACHINE } from '../../kernel/machine.js';
 import { FEATURES, makeProfile, PATCHES, type PatchName, profileVersions } from '../../kernel/profile.js';
 import { CONSTANTS, PROPOSED_CONSTANTS } from '../../uapi/constants.js';
 import { ERRNO_ALIASES, ERRNO_NAMES, errnoInfo, resolveErrnoName } from '../../uapi/errno.js';
 import { ALL_IOCTLS, ioctlByName, ioctlsByNumber } from '../../uapi/ioctls.js';
 import { FEATURE_ALIASES, FEATURE_BITS, featureBit } from '../../uapi/virtio.js';
+import { CATALOG, probesOf } from '../explain/catalog.js';
+import { devicesOf } from '../explain/devices.js';
+import { rangeText } from '../explain/group.js';
+import { type CheckReport, checkLines, checkReports, checksJson, unknownOn } from '../explain/render.js';
 import { IOTLB_TYPES, iotlbType } from '../iotlb-text.js';
 import { offeredTable } from '../offered.js';
 import { suggest } from '../suggest.js';
 import { argLines, fdTypesText, hex32, iocLines } from '../uapi-text.js';
 import { pausePoints } from './run.js';
+
+type Json = ReturnType<typeof checksJson>;
+
+/** What one kind of name says: the text lines, and for --json the structured part. */
+interface Explained {
+  readonly kind: string;
+  readonly lines: string[];
+  readonly data?: Record<string, Json>;
+}
+
+export interface ExplainOptions {
+  json?: boolean;
+  /** restrict the catalog's probes (and the device rows) to this profile */
+  kernel?: string;
+}
 
 const hex = (v: bigint): string => `0x${v.toString(16)}`;
 
@@ -26,31 +47,71 @@ function patchNote(patch: string | undefined): string[] {
   return [`proposed   never merged: the kernel knows it only with the patch ${patch} (--patch ${patch})`];
 }
 
-function explainIoctl(name: string): string[] | undefined {
+function deviceLines(d: NonNullable<ReturnType<typeof ioctlByName>>, kernels: readonly string[]): string[] {
+  const rows = devicesOf(d);
+  const w = Math.max(...rows.map((r) => r.fd.length));
+  return rows.map((r, i) => {
+    const on = r.kernels.filter((k) => kernels.includes(k));
+    const when = r.kernels.length
+      ? `  ${on.length ? `on ${rangeText(on, r.modelled)}` : 'not on this profile'}`
+      : '';
+    return `${i ? '          ' : 'devices   '} ${r.fd.padEnd(w)}  ${r.node}${when}`;
+  });
+}
+
+function explainIoctl(name: string, kernels: readonly string[]): Explained | undefined {
   const d = ioctlByName(name);
   if (!d) return undefined;
   const shared = ioctlsByNumber(d.number).filter((o) => o.name !== d.name);
-  return [
-    `${d.name}  ioctl ${hex32(d.number)}`,
-    ...iocLines(d.number),
-    `fd type    ${fdTypesText(d)}`,
-    ...argLines(d),
-    ...(shared.length
-      ? [`shares its number with: ${shared.map((o) => `${o.name} (${o.family})`).join(', ')}`]
-      : []),
-    ...patchNote(d.proposed),
-  ];
+  const reports = checkReports(probesOf(d.name), kernels);
+  return {
+    kind: 'ioctl',
+    lines: [
+      `${d.name}  ioctl ${hex32(d.number)}`,
+      ...iocLines(d.number),
+      `fd type    ${fdTypesText(d)}`,
+      ...deviceLines(d, kernels),
+      ...argLines(d),
+      ...(shared.length
+        ? [`shares its number with: ${shared.map((o) => `${o.name} (${o.family})`).join(', ')}`]
+        : []),
+      ...patchNote(d.proposed),
+      ...checkLines(reports, kernels),
+    ],
+    data: {
+      number: hex32(d.number),
+      family: d.family,
+      devices: devicesOf(d).map((r) => ({
+        fd: r.fd,
+        node: r.node,
+        kernels: r.kernels.filter((k) => kernels.includes(k)),
+      })),
+      unknown: unknownOn(reports),
+      checks: checksJson(reports),
+    },
+  };
 }
 
-function explainIotlb(name: string): string[] | undefined {
+function explainIotlb(name: string, kernels: readonly string[]): Explained | undefined {
   const t = iotlbType(name);
   if (!t) return undefined;
-  return [
-    `${t.constant}  IOTLB message type ${t.value} (struct vhost_iotlb_msg.type)`,
-    `direction  ${t.direction}`,
-    `meaning    ${t.meaning}`,
-    ...patchNote(PROPOSED_CONSTANTS.has(t.constant) ? patchNaming(t.constant) : undefined),
-  ];
+  const reports = checkReports(probesOf(t.constant), kernels);
+  return {
+    kind: 'iotlb',
+    lines: [
+      `${t.constant}  IOTLB message type ${t.value} (struct vhost_iotlb_msg.type)`,
+      `direction  ${t.direction}`,
+      `meaning    ${t.meaning}`,
+      ...patchNote(PROPOSED_CONSTANTS.has(t.constant) ? patchNaming(t.constant) : undefined),
+      ...(reports.length
+        ? [
+            "write()    returns the parser's errno as is, and EFAULT for every handler error (the site names the handler's)",
+          ]
+        : []),
+      ...checkLines(reports, kernels),
+    ],
+    data: { value: t.value, unknown: unknownOn(reports), checks: checksJson(reports) },
+  };
 }
 
 function offeredLines(bit: number, backend: boolean): string[] {
@@ -103,21 +164,61 @@ function explainFeature(name: string): string[] | undefined {
   ];
 }
 
-function explainErrno(name: string): string[] | undefined {
+/** Every catalog check whose call fails with `errno`, or whose handler's errno it is (write()'s EFAULT). */
+function errnoChecks(errno: string, kernels: readonly string[]): { reports: CheckReport[]; lines: string[] } {
+  const reports = checkReports(CATALOG, kernels);
+  const lines: string[] = [];
+  const hits: CheckReport[] = [];
+  for (const r of reports) {
+    const on = r.answers.filter(
+      ({ answer: a }) => a.kind === 'call' && !a.unknown && (a.errno === errno || a.site?.errno === errno),
+    );
+    if (!on.length) continue;
+    hits.push({ probe: r.probe, answers: on });
+    const inner = on.some(({ answer: a }) => a.kind === 'call' && a.errno !== errno)
+      ? " (the handler's; write() gives EFAULT)"
+      : '';
+    const among = r.answers
+      .filter((a) => !(a.answer.kind === 'absent' && a.answer.family))
+      .map((a) => a.kernel);
+    lines.push(
+      `  ${r.probe.target}: ${r.probe.title}  ${rangeText(
+        on.map((a) => a.kernel),
+        among,
+      )}${inner}`,
+    );
+  }
+  if (!lines.length) return { reports: hits, lines: ['checks     no check of the catalog gives it'] };
+  return {
+    reports: hits,
+    lines: [
+      `checks     ${lines.length} checks of the catalog give it (vioctl explain TARGET shows each in its order):`,
+      ...lines,
+    ],
+  };
+}
+
+function explainErrno(name: string, kernels: readonly string[]): Explained | undefined {
   const canonical = resolveErrnoName(name);
   if (!canonical) return undefined;
   const e = errnoInfo(canonical);
   const aliases = Object.entries(ERRNO_ALIASES)
     .filter(([, to]) => to === e.name)
     .map(([a]) => a);
-  return [
-    `${e.name}  errno ${e.num}: ${e.text}`,
-    ...(name !== e.name ? [`alias      ${name} is ${e.name} on Linux`] : []),
-    ...(aliases.length ? [`aliases    ${aliases.join(', ')}`] : []),
-    ...(e.num >= 512
-      ? ['note       kernel-internal (include/linux/errno.h): it should never reach userspace']
-      : []),
-  ];
+  const checks = errnoChecks(e.name, kernels);
+  return {
+    kind: 'errno',
+    lines: [
+      `${e.name}  errno ${e.num}: ${e.text}`,
+      ...(name !== e.name ? [`alias      ${name} is ${e.name} on Linux`] : []),
+      ...(aliases.length ? [`aliases    ${aliases.join(', ')}`] : []),
+      ...(e.num >= 512
+        ? ['note       kernel-internal (include/linux/errno.h): it should never reach userspace']
+        : []),
+      ...checks.lines,
+    ],
+    data: { number: e.num, checks: checksJson(checks.reports) },
+  };
 }
 
 function explainConstant(name: string): string[] | undefined {
@@ -190,15 +291,23 @@ function explainPoint(name: string): string[] | undefined {
   ];
 }
 
-const KINDS = [
+/** Kinds without catalog checks: their text alone. */
+const plain =
+  (kind: string, f: (name: string) => string[] | undefined) =>
+  (name: string): Explained | undefined => {
+    const lines = f(name);
+    return lines ? { kind, lines } : undefined;
+  };
+
+const KINDS: readonly ((name: string, kernels: readonly string[]) => Explained | undefined)[] = [
   explainIoctl,
   explainIotlb,
-  explainFeature,
+  plain('feature', explainFeature),
   explainErrno,
-  explainConstant,
-  profileLines,
-  explainPatch,
-  explainPoint,
+  plain('constant', explainConstant),
+  plain('profile', profileLines),
+  plain('patch', explainPatch),
+  plain('pause-point', explainPoint),
 ];
 
 export function knownNames(): string[] {
@@ -216,12 +325,23 @@ export function knownNames(): string[] {
   ];
 }
 
-export function explainCommand(name: string): number {
+export function explainCommand(name: string, opts: ExplainOptions = {}): number {
+  let kernels = profileVersions();
+  if (opts.kernel !== undefined) {
+    if (!kernels.includes(opts.kernel)) {
+      process.stderr.write(`error: unknown kernel profile "${opts.kernel}" (known: ${kernels.join(', ')})\n`);
+      return 2;
+    }
+    kernels = [opts.kernel];
+  }
   for (const n of new Set([name, name.toUpperCase()])) {
     for (const kind of KINDS) {
-      const lines = kind(n);
-      if (lines) {
-        process.stdout.write(lines.join('\n') + '\n');
+      const r = kind(n, kernels);
+      if (r) {
+        const out = opts.json
+          ? JSON.stringify({ name: n, kind: r.kind, text: r.lines, ...r.data }, null, 2)
+          : r.lines.join('\n');
+        process.stdout.write(`${out}\n`);
         return 0;
       }
     }
