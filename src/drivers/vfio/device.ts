@@ -8,6 +8,7 @@ import { writeScalar } from '../../uapi/struct.js';
 import { MINSZ, VFIO_DEVICE_FLAGS_PCI, VFIO_DEVICE_FLAGS_RESET, vfioNr } from '../../uapi/vfio.js';
 import { functionResetWorks } from '../pci/reset.js';
 import { dropContainerUser } from './container.js';
+import { groupIommufdLastClose } from './group-iommufd.js';
 import { hotReset, hotResetInfo } from './hot-reset.js';
 import { maybeFreeGroup, type VfioDevice, type VfioGroup } from './state.js';
 
@@ -15,13 +16,16 @@ export interface DeviceFile {
   readonly dev: VfioDevice;
   /** the group file it was opened through (held from v5.19: get_file(group->opened_file)) */
   readonly groupFile: OpenFile<VfioGroup>;
+  /** df->iommufd: the group had an iommufd, not a container, so container_users is untouched */
+  readonly iommufd: boolean;
 }
 
 /** vfio_device_open: container_users++, the first open enables the device (reset_works). */
 export function openDeviceFd(ctx: CallCtx, gf: OpenFile<VfioGroup>, dev: VfioDevice): SysResult {
   const k = ctx.k;
   const g = dev.group;
-  g.containerUsers++;
+  const iommufd = g.iommufd !== null;
+  if (!iommufd) g.containerUsers++;
   if (k.profile.has('vfio-dma-ownership')) gf.refs++;
   dev.openCount++;
   if (dev.openCount === 1) {
@@ -31,6 +35,7 @@ export function openDeviceFd(ctx: CallCtx, gf: OpenFile<VfioGroup>, dev: VfioDev
   const f = k.newFile<DeviceFile>('anon_inode:[vfio-device]', O_RDWR | O_CLOEXEC, DEVICE_OPS, {
     dev,
     groupFile: gf,
+    iommufd,
   });
   dev.files.add(f as OpenFile);
   return ok(k.installFd(ctx.proc, f as OpenFile));
@@ -143,14 +148,17 @@ export const DEVICE_OPS: FileOps<DeviceFile> = {
   kind: 'vfio-device',
   ioctl: deviceIoctl,
   release(k: Kernel, f: OpenFile<DeviceFile>) {
-    const { dev, groupFile } = f.priv;
+    const { dev, groupFile, iommufd } = f.priv;
     dev.files.delete(f as OpenFile);
     dev.openCount--;
-    if (dev.openCount === 0) dev.kvm = null;
+    if (dev.openCount === 0) {
+      dev.kvm = null;
+      groupIommufdLastClose(k, dev);
+    }
     const g = dev.group;
     if (k.profile.has('vfio-dma-ownership')) {
       // vfio_device_unassign_container, then the group file reference goes.
-      g.containerUsers--;
+      if (!iommufd) g.containerUsers--;
       k.fput(groupFile as OpenFile);
       maybeFreeGroup(k, g);
       return;
