@@ -56,8 +56,10 @@ function getInfo(ctx: CallCtx, dev: VfioDevice, arg: bigint): SysResult {
   if (!b) return fail('EFAULT', fn, 'copy_from_user(&info, arg, minsz)');
   const argsz = new DataView(b.buffer).getUint32(0, true);
   if (argsz < MINSZ.device_info) return fail('EINVAL', fn, 'info.argsz < minsz');
-  // offsetofend(cap_offset): cap_offset is written only when the caller has room for it
-  const out = new Uint8Array(argsz >= 20 ? 20 : 16);
+  // 6.6 (the "pad" fix): min(argsz, sizeof(info)), 24 bytes with the pad; before it 20 bytes
+  // (offsetofend cap_offset) once argsz has room for them, else minsz
+  const len = ctx.k.profile.has('vfio-info-cap-align') ? Math.min(argsz, 24) : argsz >= 20 ? 20 : 16;
+  const out = new Uint8Array(24).subarray(0, len);
   writeScalar(out, 0, 'u32', BigInt(argsz));
   writeScalar(out, 4, 'u32', BigInt(VFIO_DEVICE_FLAGS_PCI | (dev.resetWorks ? VFIO_DEVICE_FLAGS_RESET : 0)));
   writeScalar(out, 8, 'u32', BigInt(NUM_REGIONS));
