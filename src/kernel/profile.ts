@@ -114,6 +114,10 @@ export const FEATURES = {
   'kvm-vfio-file': '2f99073a722b / dcc31ea60b42 (6.6): KVM_DEV_VFIO_FILE accepts vfio device cdev files',
   iommufd:
     'the iommufd subsystem (6.2, CONFIG_IOMMUFD): /dev/iommu with IOAS_ALLOC, IOAS_MAP / UNMAP, DESTROY',
+  'iommufd-compat-unmap-empty':
+    'afb47765f923 "iommufd: Make vfio_compats unmap succeed if the range is already empty" (6.18, stable 6.12.59): compat UNMAP_DMA of nothing is 0, not ENOENT',
+  'iommufd-vfio-container':
+    'a build option, not a release: CONFIG_IOMMUFD_VFIO_CONTAINER=y (so CONFIG_VFIO_CONTAINER=n): iommufd serves /dev/vfio/vfio (vfio_compat.c)',
   'hot-reset-dev-id':
     '9062ff405b49 + 71791b9246c7 (6.6): hot-reset INFO reports dev_ids (DEV_ID, DEV_ID_OWNED) to cdev users; PCI_HOT_RESET takes an empty list from them, and its count / open-mode check precedes ENODEV',
   'hot-reset-info-partial-fill':
@@ -273,6 +277,15 @@ const SPECS: readonly ProfileSpec[] = [
     features: [...F_66, 'vsock-drop-iotlb', ...VDPA_69, 'vdpa-group-bound-check', 'vdpa-vring-num-max'],
     patchBase: true,
   },
+  {
+    // The same source with the other Kconfig choice for /dev/vfio/vfio (vfio.md §5.7)
+    version: '6.12-iommufd-vfio-container',
+    description:
+      'the "6.12" build with CONFIG_IOMMUFD_VFIO_CONTAINER=y: iommufd provides /dev/vfio/vfio (vfio paths only)',
+    families: ['vfio', 'iommufd', 'vfio-cdev', 'kvm'],
+    features: [...F_66, 'vsock-drop-iotlb', ...VDPA_69, 'vdpa-group-bound-check', 'vdpa-vring-num-max'],
+    patchBase: true,
+  },
 ];
 
 /** The vfio-path features of each profile (vfio.md §17), merged into the profile's list. */
@@ -328,7 +341,13 @@ const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
   '6.6': [...VFIO_66, 'hot-reset-info-partial-fill'],
   '6.9': [...VFIO_66, 'hot-reset-info-partial-fill'],
   '6.10': [...VFIO_66, 'hot-reset-info-kernel-buffer'],
-  '6.12': [...VFIO_66, 'hot-reset-info-kernel-buffer'],
+  '6.12': [...VFIO_66, 'hot-reset-info-kernel-buffer', 'iommufd-compat-unmap-empty'],
+  '6.12-iommufd-vfio-container': [
+    ...VFIO_66,
+    'hot-reset-info-kernel-buffer',
+    'iommufd-compat-unmap-empty',
+    'iommufd-vfio-container',
+  ],
 };
 
 export const DEFAULT_PROFILE = '6.12';

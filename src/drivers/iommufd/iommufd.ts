@@ -1,9 +1,10 @@
 // /dev/iommu (drivers/iommu/iommufd/main.c, ioas.c, io_pagetable.c, device.c; vfio.md §3.3, §12):
 // an iommufd context with its object table (IOAS, auto-created HWPTs, devices bound by the vfio
-// cdev), the dispatcher's size rules, IOAS_ALLOC, IOAS_MAP / UNMAP and DESTROY.
+// cdev or a group's compat path), the dispatcher's size rules, IOAS_ALLOC, IOAS_MAP / UNMAP and
+// DESTROY. VFIO container ioctls on any iommufd file go to vfio-compat.ts.
 import type { CallCtx, FileOps, OpenFile } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
-import { PAGE_SIZE } from '../../kernel/memory.js';
+import { type Mm, PAGE_SIZE } from '../../kernel/memory.js';
 import type { DriverModule, Opened } from '../../kernel/registry.js';
 import { type Fail, fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
 import {
@@ -20,15 +21,40 @@ import {
 } from '../../uapi/iommufd.js';
 import { readScalar, type StructDef, writeScalar } from '../../uapi/struct.js';
 import type { IommuGroup, PciDev } from '../pci/topology.js';
+import {
+  type AccountMode,
+  addFirstDomain,
+  checkPages,
+  insertArea,
+  ioasHasDomain,
+  mapFixed,
+  removeLastDomain,
+  ULONG_MAX,
+  unmapAll,
+  unmapIova,
+  unpinArea,
+} from './io-pagetable.js';
+import { iommufdVfioIoctl } from './vfio-compat.js';
 
+/** struct iopt_area with its iopt_pages: the user range behind it and how it is accounted */
 export interface Area {
   readonly iova: bigint;
   readonly length: bigint;
+  readonly uptr: bigint;
+  readonly writable: boolean;
+  /** pages->source_mm */
+  readonly mm: Mm;
+  /** pages->account_mode: NONE when the mapping task had CAP_IPC_LOCK */
+  readonly account: AccountMode | 'none';
+  /** pinned (and charged) while some domain of the IOAS maps it */
+  pinned: boolean;
 }
 export interface Ioas {
   readonly type: 'ioas';
   readonly id: number;
   readonly areas: Area[];
+  /** iopt->disable_large_pages: set by the compat SET_IOMMU(VFIO_TYPE1_IOMMU) */
+  disableLargePages: boolean;
 }
 export interface Hwpt {
   readonly type: 'hwpt';
@@ -45,9 +71,24 @@ export interface IommufdDevice {
 export type IommufdObject = Ioas | Hwpt | IommufdDevice;
 
 export interface IommufdCtx {
-  /** the file number of /dev/iommu, for diagnostics */
+  /** the file number of /dev/iommu (or of /dev/vfio/vfio it provides), for diagnostics */
   readonly file: number;
   readonly objects: Map<number, IommufdObject>;
+  /** ictx->vfio_ioas: the IOAS the VFIO compat ioctls use, made by a group's SET_CONTAINER */
+  vfioIoas: Ioas | null;
+  /** ictx->account_mode: MM when opened as /dev/vfio/vfio (iommufd_fops_open) */
+  readonly accountMode: AccountMode;
+}
+
+/** iommufd_fops_open; `vfioMisc` is the open of /dev/vfio/vfio under CONFIG_IOMMUFD_VFIO_CONTAINER. */
+export function newIommufdCtx(fileId: number, vfioMisc: boolean): IommufdCtx {
+  return { file: fileId, objects: new Map(), vfioIoas: null, accountMode: vfioMisc ? 'mm' : 'user' };
+}
+
+export function newIoas(ictx: IommufdCtx): Ioas {
+  const ioas: Ioas = { type: 'ioas', id: allocId(ictx), areas: [], disableLargePages: false };
+  ictx.objects.set(ioas.id, ioas);
+  return ioas;
 }
 
 /** xa_alloc(XA_FLAGS_ALLOC1, xa_limit_31b): the lowest free id from 1 (eda175dfe248). */
@@ -100,7 +141,7 @@ export function bindDevice(k: Kernel, ictx: IommufdCtx, pci: PciDev): IommufdDev
 
 /** iommufd_device_unbind: detach, drop the object, release the DMA ownership claim. */
 export function unbindDevice(k: Kernel, ictx: IommufdCtx, d: IommufdDevice): void {
-  detachDevice(ictx, d);
+  detachDevice(k, ictx, d);
   ictx.objects.delete(d.id);
   const g = d.pci.group;
   const own = owners(k).get(g);
@@ -116,7 +157,7 @@ export function unbindDevice(k: Kernel, ictx: IommufdCtx, d: IommufdDevice): voi
  * auto-domain HWPT (an existing one of that IOAS, else a new one), whose id is returned; a HWPT id
  * attaches directly; any other object is EINVAL; a group already on another HWPT is EINVAL.
  */
-export function attachDevice(ictx: IommufdCtx, d: IommufdDevice, ptId: number): number | Fail {
+export function attachDevice(k: Kernel, ictx: IommufdCtx, d: IommufdDevice, ptId: number): number | Fail {
   const fn = 'iommufd_device_change_pt';
   const o = ictx.objects.get(ptId);
   if (!o) return fail('ENOENT', 'iommufd_get_object', 'xa_load(&ictx->objects, id) == NULL');
@@ -132,22 +173,31 @@ export function attachDevice(ictx: IommufdCtx, d: IommufdDevice, ptId: number): 
     if (!hwpt) return fail('EINVAL', fn, 'igroup->hwpt is not the IOAS auto domain');
   }
   if (!hwpt) {
-    hwpt = { type: 'hwpt', id: allocId(ictx), ioas: o as Ioas, devices: new Set() };
+    const ioas = o as Ioas;
+    // the IOAS's first domain reserves ranges and pins what is mapped (io-pagetable.ts)
+    if (!ioasHasDomain(ictx, ioas)) {
+      const e = addFirstDomain(k, ioas);
+      if (e) return e;
+    }
+    hwpt = { type: 'hwpt', id: allocId(ictx), ioas, devices: new Set() };
     ictx.objects.set(hwpt.id, hwpt);
   }
-  if (d.hwpt && d.hwpt !== hwpt) detachDevice(ictx, d);
+  if (d.hwpt && d.hwpt !== hwpt) detachDevice(k, ictx, d);
   d.hwpt = hwpt;
   hwpt.devices.add(d);
   return hwpt.id;
 }
 
 /** iommufd_device_detach: an auto-created HWPT goes with its last device. */
-export function detachDevice(ictx: IommufdCtx, d: IommufdDevice): void {
+export function detachDevice(k: Kernel, ictx: IommufdCtx, d: IommufdDevice): void {
   const h = d.hwpt;
   if (!h) return;
   h.devices.delete(d);
   d.hwpt = null;
-  if (h.devices.size === 0) ictx.objects.delete(h.id);
+  if (h.devices.size === 0) {
+    ictx.objects.delete(h.id);
+    if (!ioasHasDomain(ictx, h.ioas)) removeLastDomain(k, h.ioas);
+  }
 }
 
 /** The ucmd: iommufd_fops_ioctl's size rules (§3.3), the struct read at the kernel's size. */
@@ -183,8 +233,6 @@ function respond(ctx: CallCtx, arg: bigint, def: StructDef, v: Record<string, bi
   return ok(0);
 }
 
-const ULONG_MAX = (1n << 64n) - 1n;
-
 function isF(c: Record<string, bigint> | Fail): c is Fail {
   return (c as Fail).ok === false;
 }
@@ -200,8 +248,7 @@ function ioasAlloc(ctx: CallCtx, ictx: IommufdCtx, arg: bigint): SysResult {
   const c = ucmd(ctx, arg, iommu_ioas_alloc, IOMMUFD_MINSZ.ioas_alloc);
   if (isF(c)) return c;
   if (c.flags) return fail('EOPNOTSUPP', 'iommufd_ioas_alloc_ioctl', 'cmd->flags');
-  const ioas: Ioas = { type: 'ioas', id: allocId(ictx), areas: [] };
-  ictx.objects.set(ioas.id, ioas);
+  const ioas = newIoas(ictx);
   const r = respond(ctx, arg, iommu_ioas_alloc, { ...c, out_ioas_id: BigInt(ioas.id) });
   if (!r.ok) ictx.objects.delete(ioas.id);
   return r;
@@ -221,55 +268,51 @@ function ioasMap(ctx: CallCtx, ictx: IommufdCtx, arg: bigint): SysResult {
     return fail('EINVAL', fn, '!(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE))');
   const ioas = getIoas(ictx, c.ioas_id!);
   if ('ok' in ioas) return ioas;
-  const len = c.length!;
-  if (len === 0n) return fail('EINVAL', 'iopt_map_user_pages', '!length');
-  let iova = c.iova!;
+  const req = {
+    iova: c.iova!,
+    uptr: c.user_va!,
+    length: c.length!,
+    writable: (c.flags! & IOMMU_IOAS_MAP_WRITEABLE) !== 0n,
+    mm: ctx.proc.mm,
+    lockCap: ctx.proc.capable('CAP_IPC_LOCK'),
+  };
+  let iova = req.iova;
   if (c.flags! & IOMMU_IOAS_MAP_FIXED_IOVA) {
-    const afn = 'iopt_check_iova';
-    if (iova % PAGE_SIZE || len % PAGE_SIZE) return fail('EINVAL', afn, 'iova or length not page aligned');
-    if (iova + len - 1n > ULONG_MAX) return fail('EOVERFLOW', afn, 'check_add_overflow(iova, length - 1)');
-    if (ioas.areas.some((a) => overlaps(a, iova, iova + len - 1n)))
-      return fail('EEXIST', 'iopt_insert_area', 'interval_tree_iter_first(&iopt->area_itree, iova, last)');
+    const a = mapFixed(ctx.k, ictx, ioas, req);
+    if ('ok' in a) return a;
   } else {
+    const bad = checkPages(req);
+    if (bad) return bad;
     // iopt_alloc_iova: the lowest page-aligned hole that fits
+    const len = req.length;
     if (len % PAGE_SIZE) return fail('EINVAL', 'iopt_alloc_iova', 'length not page aligned');
     iova = PAGE_SIZE;
     for (const a of [...ioas.areas].sort((x, y) => (x.iova < y.iova ? -1 : 1))) {
       if (overlaps(a, iova, iova + len - 1n)) iova = a.iova + a.length;
     }
+    const a = insertArea(ctx.k, ictx, ioas, req, iova);
+    if ('ok' in a) return a;
   }
-  // the user pages are pinned: an unmapped user_va is EFAULT (checked at its first page)
-  if (!ctx.proc.mm.copyFromUser(c.user_va!, 1)) return fail('EFAULT', 'pin_user_pages_remote', 'no VMA');
-  ioas.areas.push({ iova, length: len });
   return respond(ctx, arg, iommu_ioas_map, { ...c, iova });
 }
 
+/** iommufd_ioas_unmap: unmap-all, or a range of which something must have been mapped (ENOENT). */
 function ioasUnmap(ctx: CallCtx, ictx: IommufdCtx, arg: bigint): SysResult {
   const fn = 'iommufd_ioas_unmap';
   const c = ucmd(ctx, arg, iommu_ioas_unmap, IOMMUFD_MINSZ.ioas_unmap);
   if (isF(c)) return c;
   const ioas = getIoas(ictx, c.ioas_id!);
   if ('ok' in ioas) return ioas;
-  let unmapped = 0n;
-  if (c.iova === 0n && c.length === ULONG_MAX) {
-    for (const a of ioas.areas) unmapped += a.length;
-    ioas.areas.length = 0;
-  } else {
+  let r: ReturnType<typeof unmapAll>;
+  if (c.iova === 0n && c.length === ULONG_MAX) r = unmapAll(ctx.k, ioas);
+  else {
     if (c.iova! >= ULONG_MAX || c.length! >= ULONG_MAX)
       return fail('EOVERFLOW', fn, 'cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX');
-    if (c.length === 0n) return fail('EINVAL', 'iopt_unmap_iova', '!length');
-    const s = c.iova!;
-    const e = s + c.length! - 1n;
-    const hit = ioas.areas.filter((a) => overlaps(a, s, e));
-    if (!hit.length) return fail('ENOENT', 'iopt_unmap_iova_range', '!unmapped (nothing in the range)');
-    if (hit.some((a) => a.iova < s || a.iova + a.length - 1n > e))
-      return fail('ENOENT', 'iopt_unmap_iova_range', 'area_first < start || area_last > last');
-    for (const a of hit) {
-      unmapped += a.length;
-      ioas.areas.splice(ioas.areas.indexOf(a), 1);
-    }
+    r = unmapIova(ctx.k, ioas, c.iova!, c.length!);
+    if (!r.err && !r.unmapped) return fail('ENOENT', fn, '!unmapped');
   }
-  return respond(ctx, arg, iommu_ioas_unmap, { ...c, length: unmapped });
+  if (r.err) return r.err;
+  return respond(ctx, arg, iommu_ioas_unmap, { ...c, length: r.unmapped });
 }
 
 function destroy(ctx: CallCtx, ictx: IommufdCtx, arg: bigint): SysResult {
@@ -291,11 +334,8 @@ function destroy(ctx: CallCtx, ictx: IommufdCtx, arg: bigint): SysResult {
 function iommufdIoctl(ctx: CallCtx, f: OpenFile<IommufdCtx>, cmd: number, arg: bigint): SysOutcome {
   const ictx = f.priv;
   const nr = cmd & 0xff;
-  if (nr < IOMMUFD_CMD_BASE) {
-    // iommufd_vfio_ioctl (vfio_compat.c): VFIO_GET_API_VERSION answers; the rest needs the compat IOAS
-    if (cmd === 0x3b64) return ok(0);
-    return fail('ENOTTY', 'iommufd_vfio_ioctl', '-ENOIOCTLCMD');
-  }
+  // nr below the iommufd range: the VFIO container ioctls, on every iommufd file (vfio.md §12.6)
+  if (nr < IOMMUFD_CMD_BASE) return iommufdVfioIoctl(ctx, ictx, cmd, arg);
   if (cmd === iommufdNr('IOMMU_DESTROY')) return destroy(ctx, ictx, arg);
   if (cmd === iommufdNr('IOMMU_IOAS_ALLOC')) return ioasAlloc(ctx, ictx, arg);
   if (cmd === iommufdNr('IOMMU_IOAS_MAP')) return ioasMap(ctx, ictx, arg);
@@ -306,11 +346,21 @@ function iommufdIoctl(ctx: CallCtx, f: OpenFile<IommufdCtx>, cmd: number, arg: b
 export const IOMMUFD_OPS: FileOps<IommufdCtx> = {
   kind: 'iommufd',
   ioctl: iommufdIoctl,
-  release(_k: Kernel, f: OpenFile<IommufdCtx>) {
+  release(k: Kernel, f: OpenFile<IommufdCtx>) {
     // device objects are VFIO's: their cdev files hold the context (iommufd_ctx_get)
-    for (const [id, o] of f.priv.objects) if (o.type !== 'device') f.priv.objects.delete(id);
+    for (const [id, o] of f.priv.objects) {
+      if (o.type === 'device') continue;
+      if (o.type === 'ioas') for (const a of o.areas) unpinArea(k, a);
+      f.priv.objects.delete(id);
+    }
+    f.priv.vfioIoas = null;
   },
 };
+
+/** iommufd's misc devices: /dev/iommu, and /dev/vfio/vfio under CONFIG_IOMMUFD_VFIO_CONTAINER. */
+export function openIommufd(fileId: number, vfioMisc: boolean): Opened {
+  return { ops: IOMMUFD_OPS, priv: newIommufdCtx(fileId, vfioMisc) } as Opened;
+}
 
 export const iommufdDriver: DriverModule = {
   name: 'iommufd',
@@ -318,7 +368,6 @@ export const iommufdDriver: DriverModule = {
   claims: (path) => path === '/dev/iommu',
   exists: (k) => k.profile.has('iommufd'),
   open(_ctx: CallCtx, _path: string, _flags: number, fileId: number): Opened {
-    const ictx: IommufdCtx = { file: fileId, objects: new Map() };
-    return { ops: IOMMUFD_OPS, priv: ictx } as Opened;
+    return openIommufd(fileId, false);
   },
 };

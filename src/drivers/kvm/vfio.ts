@@ -194,8 +194,8 @@ export const VFIO_DEV_OPS: FileOps<KvmVfio> = {
   ioctl(ctx, f, cmd, arg): SysOutcome {
     if (cmd === kvmNr('KVM_SET_DEVICE_ATTR')) return setAttr(ctx, f.priv, arg);
     if (cmd === kvmNr('KVM_HAS_DEVICE_ATTR')) return hasAttr(ctx, arg);
-    if (cmd === kvmNr('KVM_GET_DEVICE_ATTR'))
-      return fail('ENXIO', 'kvm_device_ioctl_attr', '!dev->ops->get_attr');
+    // kvm-vfio has no get_attr: kvm_device_ioctl_attr refuses before reading the struct
+    if (cmd === kvmNr('KVM_GET_DEVICE_ATTR')) return fail('EPERM', 'kvm_device_ioctl_attr', '!accessor');
     return fail('ENOTTY', 'kvm_device_ioctl', 'default: -ENOTTY');
   },
   release(k, f) {

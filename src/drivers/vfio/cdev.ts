@@ -121,12 +121,12 @@ function attach(ctx: CallCtx, df: CdevFile, arg: bigint): SysResult {
   if (v.getUint32(0, true) < 12 || v.getUint32(4, true))
     return fail('EINVAL', fn, 'attach.argsz < minsz || attach.flags');
   const b = df.bound!;
-  const id = attachDevice(b.ictx, b.idev, v.getUint32(8, true));
+  const id = attachDevice(ctx.k, b.ictx, b.idev, v.getUint32(8, true));
   if (typeof id !== 'number') return id;
   const out = new Uint8Array(4);
   writeScalar(out, 0, 'u32', BigInt(id));
   if (!ctx.proc.mm.copyToUser(arg + 8n, out)) {
-    detachDevice(b.ictx, b.idev);
+    detachDevice(ctx.k, b.ictx, b.idev);
     return fail('EFAULT', fn, 'copy_to_user(&arg->pt_id)');
   }
   return ok(0);
@@ -138,7 +138,7 @@ function detach(ctx: CallCtx, df: CdevFile, arg: bigint): SysResult {
   if (!v) return fail('EFAULT', fn, 'copy_from_user(&detach, arg, minsz)');
   if (v.getUint32(0, true) < 8 || v.getUint32(4, true))
     return fail('EINVAL', fn, 'detach.argsz < minsz || detach.flags');
-  detachDevice(df.bound!.ictx, df.bound!.idev);
+  detachDevice(ctx.k, df.bound!.ictx, df.bound!.idev);
   return ok(0);
 }
 

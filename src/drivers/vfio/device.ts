@@ -8,6 +8,7 @@ import { writeScalar } from '../../uapi/struct.js';
 import { MINSZ, VFIO_DEVICE_FLAGS_PCI, VFIO_DEVICE_FLAGS_RESET, vfioNr } from '../../uapi/vfio.js';
 import { functionResetWorks } from '../pci/reset.js';
 import { dropContainerUser } from './container.js';
+import { groupIommufdLastClose } from './group-iommufd.js';
 import { hotReset, hotResetInfo } from './hot-reset.js';
 import { maybeFreeGroup, type VfioDevice, type VfioGroup } from './state.js';
 
@@ -15,13 +16,16 @@ export interface DeviceFile {
   readonly dev: VfioDevice;
   /** the group file it was opened through (held from v5.19: get_file(group->opened_file)) */
   readonly groupFile: OpenFile<VfioGroup>;
+  /** df->iommufd: the group had an iommufd, not a container, so container_users is untouched */
+  readonly iommufd: boolean;
 }
 
 /** vfio_device_open: container_users++, the first open enables the device (reset_works). */
 export function openDeviceFd(ctx: CallCtx, gf: OpenFile<VfioGroup>, dev: VfioDevice): SysResult {
   const k = ctx.k;
   const g = dev.group;
-  g.containerUsers++;
+  const iommufd = g.iommufd !== null;
+  if (!iommufd) g.containerUsers++;
   if (k.profile.has('vfio-dma-ownership')) gf.refs++;
   dev.openCount++;
   if (dev.openCount === 1) {
@@ -31,6 +35,7 @@ export function openDeviceFd(ctx: CallCtx, gf: OpenFile<VfioGroup>, dev: VfioDev
   const f = k.newFile<DeviceFile>('anon_inode:[vfio-device]', O_RDWR | O_CLOEXEC, DEVICE_OPS, {
     dev,
     groupFile: gf,
+    iommufd,
   });
   dev.files.add(f as OpenFile);
   return ok(k.installFd(ctx.proc, f as OpenFile));
@@ -51,8 +56,10 @@ function getInfo(ctx: CallCtx, dev: VfioDevice, arg: bigint): SysResult {
   if (!b) return fail('EFAULT', fn, 'copy_from_user(&info, arg, minsz)');
   const argsz = new DataView(b.buffer).getUint32(0, true);
   if (argsz < MINSZ.device_info) return fail('EINVAL', fn, 'info.argsz < minsz');
-  // offsetofend(cap_offset): cap_offset is written only when the caller has room for it
-  const out = new Uint8Array(argsz >= 20 ? 20 : 16);
+  // 6.6 (the "pad" fix): min(argsz, sizeof(info)), 24 bytes with the pad; before it 20 bytes
+  // (offsetofend cap_offset) once argsz has room for them, else minsz
+  const len = ctx.k.profile.has('vfio-info-cap-align') ? Math.min(argsz, 24) : argsz >= 20 ? 20 : 16;
+  const out = new Uint8Array(24).subarray(0, len);
   writeScalar(out, 0, 'u32', BigInt(argsz));
   writeScalar(out, 4, 'u32', BigInt(VFIO_DEVICE_FLAGS_PCI | (dev.resetWorks ? VFIO_DEVICE_FLAGS_RESET : 0)));
   writeScalar(out, 8, 'u32', BigInt(NUM_REGIONS));
@@ -143,14 +150,17 @@ export const DEVICE_OPS: FileOps<DeviceFile> = {
   kind: 'vfio-device',
   ioctl: deviceIoctl,
   release(k: Kernel, f: OpenFile<DeviceFile>) {
-    const { dev, groupFile } = f.priv;
+    const { dev, groupFile, iommufd } = f.priv;
     dev.files.delete(f as OpenFile);
     dev.openCount--;
-    if (dev.openCount === 0) dev.kvm = null;
+    if (dev.openCount === 0) {
+      dev.kvm = null;
+      groupIommufdLastClose(k, dev);
+    }
     const g = dev.group;
     if (k.profile.has('vfio-dma-ownership')) {
       // vfio_device_unassign_container, then the group file reference goes.
-      g.containerUsers--;
+      if (!iommufd) g.containerUsers--;
       k.fput(groupFile as OpenFile);
       maybeFreeGroup(k, g);
       return;

@@ -5,9 +5,11 @@ import type { Kernel } from '../../kernel/kernel.js';
 import { type Blocked, fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
 import { getUser } from '../../kernel/uaccess.js';
 import { MINSZ, VFIO_GROUP_FLAGS_CONTAINER_SET, VFIO_GROUP_FLAGS_VIABLE, vfioNr } from '../../uapi/vfio.js';
+import { iommufdOf } from '../iommufd/iommufd.js';
 import { cdevOpenCount } from './cdev.js';
 import { attachGroup, containerOf, detachGroup, dropContainerUser } from './container.js';
 import { openDeviceFd } from './device.js';
+import { groupDropIommufd, groupIommufdFirstOpen, groupSetIommufd } from './group-iommufd.js';
 import { groupViable } from './notifier.js';
 import { maybeFreeGroup, type VfioGroup, vfio } from './state.js';
 import { matchDevice } from './vfio-pci.js';
@@ -36,7 +38,8 @@ export function openGroup(k: Kernel, id: number): VfioGroup | SysResult {
 /** VFIO_GROUP_GET_STATUS (vfio.md §7.4) */
 export function groupStatusFlags(k: Kernel, g: VfioGroup): number {
   if (k.profile.has('vfio-dma-ownership')) {
-    if (g.container) return VFIO_GROUP_FLAGS_CONTAINER_SET | VFIO_GROUP_FLAGS_VIABLE;
+    // vfio_group_has_iommu: a container or (6.2+) an iommufd
+    if (g.container || g.iommufd) return VFIO_GROUP_FLAGS_CONTAINER_SET | VFIO_GROUP_FLAGS_VIABLE;
     return g.iommu && g.iommu.ownerCnt === 0 ? VFIO_GROUP_FLAGS_VIABLE : 0;
   }
   return (
@@ -69,7 +72,7 @@ function setContainer(ctx: CallCtx, g: VfioGroup, arg: bigint): SysOutcome {
     // 6.1+: fdget first, so a negative fd is EBADF too.
     file = fd >= 0n && fd < 1n << 31n ? k.fget(ctx.proc, Number(fd)) : undefined;
     if (!file) return fail('EBADF', fn, '!f.file');
-    if (g.container) return fail('EINVAL', fn, 'group->container');
+    if (g.container || g.iommufd) return fail('EINVAL', fn, 'vfio_group_has_iommu(group)');
     if (!g.iommu) return fail('ENODEV', fn, '!group->iommu_group');
   } else {
     if (fd < 0n) return fail('EINVAL', 'vfio_group_fops_unl_ioctl', 'fd < 0');
@@ -79,6 +82,8 @@ function setContainer(ctx: CallCtx, g: VfioGroup, arg: bigint): SysOutcome {
     if (!file) return fail('EBADF', 'vfio_group_set_container', '!f.file');
   }
   const c = containerOf(file);
+  const ictx = c ? undefined : iommufdOf(file);
+  if (ictx) return groupSetIommufd(g, ictx, file);
   if (!c) {
     if (k.profile.has('vfio-set-container-ebadfd'))
       return fail('EBADFD', fn, 'neither a vfio container nor an iommufd');
@@ -104,9 +109,13 @@ function setContainer(ctx: CallCtx, g: VfioGroup, arg: bigint): SysOutcome {
 /** VFIO_GROUP_UNSET_CONTAINER: only while nothing else (device fds, kvm users) counts. */
 function unsetContainer(k: Kernel, g: VfioGroup): SysResult {
   const fn = 'vfio_group_ioctl_unset_container';
-  if (!g.container) return fail('EINVAL', fn, '!group->container');
-  if (g.containerUsers !== 1) return fail('EBUSY', fn, 'group->container_users != 1');
-  detachGroup(k, g);
+  if (!g.container && !g.iommufd) return fail('EINVAL', fn, '!vfio_group_has_iommu(group)');
+  if (g.container) {
+    if (g.containerUsers !== 1) return fail('EBUSY', fn, 'group->container_users != 1');
+    detachGroup(k, g);
+  }
+  // an iommufd goes without a busy check: open devices keep their own binding
+  groupDropIommufd(k, g);
   return ok(0);
 }
 
@@ -136,6 +145,13 @@ function getDeviceFd(ctx: CallCtx, f: OpenFile<VfioGroup>, arg: bigint): SysResu
   const dev = matchDevice(k, g, name);
   if ('ok' in dev) return dev;
   if (k.profile.has('vfio-dma-ownership')) {
+    if (g.iommufd) {
+      if (dev.openCount === 0) {
+        const e = groupIommufdFirstOpen(k, g, dev);
+        if (e) return e;
+      }
+      return openDeviceFd(ctx, f, dev);
+    }
     if (!g.container?.iommu)
       return fail(
         'EINVAL',
@@ -164,6 +180,7 @@ export const GROUP_OPS: FileOps<VfioGroup> = {
     if (k.profile.has('vfio-dma-ownership')) {
       // The last reference to the file (device fds and kvm-vfio hold it too) detaches it.
       if (g.container) detachGroup(k, g);
+      groupDropIommufd(k, g);
       g.kvm = null;
       maybeFreeGroup(k, g);
       return;

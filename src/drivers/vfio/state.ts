@@ -3,6 +3,7 @@
 // be released (refs.ts).
 import type { OpenFile } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
+import type { IommufdCtx } from '../iommufd/iommufd.js';
 import type { IommuGroup, PciDev } from '../pci/topology.js';
 import type { Type1 } from './type1.js';
 
@@ -38,6 +39,8 @@ export interface VfioGroup {
   /** the file number of the one open group file (classic: the opened flag; v5.19+: opened_file) */
   openedFile: number | null;
   container: Container | null;
+  /** group->iommufd (6.2+): SET_CONTAINER was given an iommufd file, held here by reference */
+  iommufd: { readonly ictx: IommufdCtx; readonly file: OpenFile } | null;
   /** SET_CONTAINER's 1, plus one per device fd, plus (classic) one per kvm external user */
   containerUsers: number;
   /** group->kvm, published by kvm-vfio GROUP_ADD */
@@ -87,6 +90,7 @@ export function groupFor(k: Kernel, iommu: IommuGroup): VfioGroup {
     unbound: [],
     openedFile: null,
     container: null,
+    iommufd: null,
     containerUsers: 0,
     kvm: null,
     kvmHolders: new Set(),

@@ -78,7 +78,8 @@ function lockedVm(k: Kernel): Map<Mm, bigint> {
   return m;
 }
 
-function charge(k: Kernel, mm: Mm, pages: bigint): void {
+/** mm->locked_vm += pages; iommufd's VFIO-compatible accounting (IOPT_PAGES_ACCOUNT_MM) shares it */
+export function chargeLockedVm(k: Kernel, mm: Mm, pages: bigint): void {
   const m = lockedVm(k);
   m.set(mm, (m.get(mm) ?? 0n) + pages);
 }
@@ -149,7 +150,7 @@ export function type1Release(k: Kernel, iommu: Type1): void {
 function removeDma(k: Kernel, iommu: Type1, d: Dma): void {
   const i = iommu.dmas.indexOf(d);
   if (i >= 0) iommu.dmas.splice(i, 1);
-  if (!d.lockCap) charge(k, d.mm, -(d.size / MIN_PAGE));
+  if (!d.lockCap) chargeLockedVm(k, d.mm, -(d.size / MIN_PAGE));
   if (d.vaddrInvalid) iommu.vaddrInvalidCount--;
   iommu.dmaAvail++;
 }
@@ -326,7 +327,7 @@ function mapDma(ctx: CallCtx, iommu: Type1, arg: bigint): SysResult {
     proc: ctx.proc,
     lockCap,
   });
-  if (!lockCap) charge(k, ctx.proc.mm, pages);
+  if (!lockCap) chargeLockedVm(k, ctx.proc.mm, pages);
   return ok(0);
 }
 
@@ -338,8 +339,8 @@ function changeOwner(ctx: CallCtx, dma: Dma): SysResult | null {
   const pages = dma.size / MIN_PAGE;
   if (!lockCap && lockedPages(k, ctx.proc.mm) + pages > k.machine.limits.memlock / MIN_PAGE)
     return fail('ENOMEM', 'mm_lock_acct', 'locked_vm + npage > RLIMIT_MEMLOCK');
-  if (!dma.lockCap) charge(k, dma.mm, -pages);
-  if (!lockCap) charge(k, ctx.proc.mm, pages);
+  if (!dma.lockCap) chargeLockedVm(k, dma.mm, -pages);
+  if (!lockCap) chargeLockedVm(k, ctx.proc.mm, pages);
   dma.mm = ctx.proc.mm;
   dma.proc = ctx.proc;
   dma.lockCap = lockCap;

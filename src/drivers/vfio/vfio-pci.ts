@@ -6,6 +6,7 @@ import { type Fail, fail } from '../../kernel/result.js';
 import type { OpStep } from '../../kernel/tasks.js';
 import { isBridge, type PciDev } from '../pci/topology.js';
 import { detachGroup } from './container.js';
+import { groupDropIommufd } from './group-iommufd.js';
 import { groupFor, maybeFreeGroup, type VfioDevice, type VfioGroup, vfio } from './state.js';
 
 export const POINT_DEVICE_REMOVED = 'unbind:device-removed';
@@ -108,6 +109,7 @@ function disassociate(k: Kernel, g: VfioGroup): void {
   if (s.groups.get(g.id) === g) s.groups.delete(g.id);
   g.node = false;
   if (g.container) detachGroup(k, g);
+  groupDropIommufd(k, g);
   g.iommu = null;
 }
 

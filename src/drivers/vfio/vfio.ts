@@ -4,6 +4,7 @@ import type { CallCtx } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { DriverModule, Opened, StateTables } from '../../kernel/registry.js';
 import type { Fail } from '../../kernel/result.js';
+import { openIommufd } from '../iommufd/iommufd.js';
 import { pciBus } from '../pci/bus.js';
 import { CONTAINER_OPS, newContainer } from './container.js';
 import { GROUP_OPS, groupStatusFlags, openGroup } from './group.js';
@@ -44,7 +45,11 @@ export const vfioDriver: DriverModule = {
     return id !== undefined && vfio(k).groups.get(id)?.node === true;
   },
   open(ctx: CallCtx, path: string, _flags: number, fileId: number): Opened | Fail {
-    if (path === '/dev/vfio/vfio') return { ops: CONTAINER_OPS, priv: newContainer(ctx.k) } as Opened;
+    if (path === '/dev/vfio/vfio') {
+      // CONFIG_IOMMUFD_VFIO_CONTAINER: iommufd's vfio_misc_dev is the node (iommufd_fops_open)
+      if (ctx.k.profile.has('iommufd-vfio-container')) return openIommufd(fileId, true);
+      return { ops: CONTAINER_OPS, priv: newContainer(ctx.k) } as Opened;
+    }
     const g = openGroup(ctx.k, groupId(path)!);
     if ('ok' in g) return g as Fail;
     g.openedFile = fileId;
