@@ -173,8 +173,8 @@ const F_61_DEBIAN: ProfileFeature[] = [
   'vdpa-blk-secure-erase',
   'vdpa-group-bound-check',
 ];
-/** vhost-vdpa and vdpa_sim of mainline 6.6 */
-const VDPA_66: ProfileFeature[] = [
+/** vhost-vdpa and vdpa_sim of mainline 6.5: everything up to use_va (6.4) */
+const VDPA_65: ProfileFeature[] = [
   'vdpa-config-size-ioctls',
   'vdpa-asid',
   'vdpa-keep-empty-as',
@@ -183,8 +183,9 @@ const VDPA_66: ProfileFeature[] = [
   'vdpa-blk-secure-erase',
   'vdpa-blk-zoned',
   'vdpa-sim-use-va',
-  'vdpa-enable-after-driver-ok',
 ];
+/** vhost-vdpa and vdpa_sim of mainline 6.6 */
+const VDPA_66: ProfileFeature[] = [...VDPA_65, 'vdpa-enable-after-driver-ok'];
 const VDPA_69: ProfileFeature[] = [
   ...VDPA_66,
   'vdpa-sim-net-status',
@@ -192,14 +193,15 @@ const VDPA_69: ProfileFeature[] = [
   'vdpa-suspended-state',
   'vdpa-vring-size',
 ];
-const F_66: ProfileFeature[] = [
+/** vhost of mainline 6.5: vhost_task workers (6.4), not yet the size-0 INVALIDATE of 6.6 */
+const F_65: ProfileFeature[] = [
   ...F_517,
-  'iotlb-invalidate-size0',
   'net-ring-reset',
   'vhost-worker-task',
   'access-ok-sign-bit',
   'net-backend-clear-msg',
 ];
+const F_66: ProfileFeature[] = [...F_65, 'iotlb-invalidate-size0'];
 
 const SPECS: readonly ProfileSpec[] = [
   {
@@ -242,6 +244,13 @@ const SPECS: readonly ProfileSpec[] = [
     description: "Debian's 6.1.192-2 build (the oracle's kernel), stable backports included",
     families: ALL_FAMILIES,
     features: F_61_DEBIAN,
+    patchBase: false,
+  },
+  {
+    version: '6.5',
+    description: 'mainline v6.5 (iommufd, no vfio device cdev; the last release before dev_id hot reset)',
+    families: ALL_FAMILIES,
+    features: [...F_65, ...VDPA_65],
     patchBase: false,
   },
   {
@@ -307,15 +316,14 @@ const VFIO_61: ProfileFeature[] = [
   'vfio-group-disassociate',
   'vfio-group-fdget-first',
 ];
+/** mainline 6.5: the 6.2 changes (group.c's EBADFD, kvm-vfio release, iommufd), none of 6.6's */
+const VFIO_65: ProfileFeature[] = [...VFIO_61, 'vfio-set-container-ebadfd', 'kvm-vfio-release', 'iommufd'];
 const VFIO_66: ProfileFeature[] = [
-  ...VFIO_61,
-  'vfio-set-container-ebadfd',
+  ...VFIO_65,
   'vfio-unbind-removes-first',
   'vfio-device-cdev',
   'vfio-info-cap-align',
-  'kvm-vfio-release',
   'kvm-vfio-file',
-  'iommufd',
   'hot-reset-dev-id',
 ];
 const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
@@ -325,6 +333,7 @@ const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
   '5.15': VFIO_515,
   '5.18': VFIO_515,
   '6.1': VFIO_61,
+  '6.5': VFIO_65,
   '6.6': [...VFIO_66, 'hot-reset-info-partial-fill'],
   '6.9': [...VFIO_66, 'hot-reset-info-partial-fill'],
   '6.10': [...VFIO_66, 'hot-reset-info-kernel-buffer'],
