@@ -120,6 +120,8 @@ export const FEATURES = {
     'b56b7aabcf3c "vfio/pci: Copy hot-reset device info to userspace in the devices loop" (6.6) until f6944d4a0b87 (6.10): INFO fills the entries that fit, then ENOSPC with count and flags',
   'hot-reset-info-kernel-buffer':
     'f6944d4a0b87 + cbb325e77fbe + 5a88a3f67e37 (6.10 final): INFO counts first again, ENOSPC with flags 0, ERANGE on a zero count',
+  'hot-reset-groups-u32-count':
+    '"vfio/pci: clean up a type in vfio_pci_ioctl_pci_hot_reset_groups()" (Dan Carpenter, 6.12): array_count is u32, so a count above INT_MAX is EINVAL; 6.6 – 6.11 took it as a negative int and kcalloc failed (ENOMEM)',
 } as const;
 
 export type ProfileFeature = keyof typeof FEATURES;
@@ -337,7 +339,7 @@ const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
   '6.6': [...VFIO_66, 'hot-reset-info-partial-fill'],
   '6.9': [...VFIO_66, 'hot-reset-info-partial-fill'],
   '6.10': [...VFIO_66, 'hot-reset-info-kernel-buffer'],
-  '6.12': [...VFIO_66, 'hot-reset-info-kernel-buffer'],
+  '6.12': [...VFIO_66, 'hot-reset-info-kernel-buffer', 'hot-reset-groups-u32-count'],
 };
 
 export const DEFAULT_PROFILE = '6.12';
