@@ -18,6 +18,7 @@ import { affectedDevices, canResetBus, canResetSlot, resetBus } from '../pci/res
 import type { PciDev } from '../pci/topology.js';
 import { cdevBinding } from './cdev.js';
 import { groupOf } from './group.js';
+import { deviceHolders } from './refs.js';
 import { type VfioDevice, type VfioGroup, vfio } from './state.js';
 
 /** pci_probe_reset_slot, then pci_probe_reset_bus: slot mode, bus mode, or neither (ENODEV) */
@@ -263,12 +264,14 @@ function devSetHotReset(
       ? devIdUnder(k, v, ictx) > 0 || devIdUnder(k, v, ictx) === -2
       : (groups ?? []).some((g) => g === v.group);
     if (!owned) {
+      const users = deviceHolders(k, v);
       k.diagnose(
         'hot-reset-unowned-member',
         `the hot reset of ${dev.pci.bdf} is refused: ${v.pci.bdf} of its dev_set is ` +
           (ictx
             ? "neither bound to the caller's iommufd nor in a group it owns"
-            : 'in none of the groups passed'),
+            : 'in none of the groups passed') +
+          (users.length ? `; it is in use: ${users.join('; ')}` : ' (not opened by anyone)'),
       );
       return fail(
         'EINVAL',
@@ -286,6 +289,15 @@ function devSetHotReset(
 function done(ctx: CallCtx, dev: VfioDevice, affected: PciDev[]): SysResult {
   const k = ctx.k;
   const e = resetBus(k, dev.pci);
+  if (e?.errno === 'EAGAIN') {
+    const held = affected.filter((a) => a.unbinding).map((a) => a.bdf);
+    k.diagnose(
+      'hot-reset-device-locked',
+      `the hot reset of ${dev.pci.bdf} found ${held.join(', ')} locked: a driver unbind of it is in progress ` +
+        "(vfio-pci waits there until the device's fds are released), and the reset only trylocks; it fails with " +
+        'EAGAIN until the unbind completes',
+    );
+  }
   if (e) return e;
   const mine = affected.filter((a) => {
     if (a === dev.pci) return false;
