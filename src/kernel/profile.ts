@@ -124,6 +124,8 @@ export const FEATURES = {
     'b56b7aabcf3c "vfio/pci: Copy hot-reset device info to userspace in the devices loop" (6.6) until f6944d4a0b87 (6.10): INFO fills the entries that fit, then ENOSPC with count and flags',
   'hot-reset-info-kernel-buffer':
     'f6944d4a0b87 + cbb325e77fbe + 5a88a3f67e37 (6.10 final): INFO counts first again, ENOSPC with flags 0, ERANGE on a zero count',
+  'hot-reset-groups-u32-count':
+    '"vfio/pci: clean up a type in vfio_pci_ioctl_pci_hot_reset_groups()" (Dan Carpenter, 6.12): array_count is u32, so a count above INT_MAX is EINVAL; 6.6 – 6.11 took it as a negative int and kcalloc failed (ENOMEM)',
 } as const;
 
 export type ProfileFeature = keyof typeof FEATURES;
@@ -177,8 +179,8 @@ const F_61_DEBIAN: ProfileFeature[] = [
   'vdpa-blk-secure-erase',
   'vdpa-group-bound-check',
 ];
-/** vhost-vdpa and vdpa_sim of mainline 6.6 */
-const VDPA_66: ProfileFeature[] = [
+/** vhost-vdpa and vdpa_sim of mainline 6.5: everything up to use_va (6.4) */
+const VDPA_65: ProfileFeature[] = [
   'vdpa-config-size-ioctls',
   'vdpa-asid',
   'vdpa-keep-empty-as',
@@ -187,8 +189,9 @@ const VDPA_66: ProfileFeature[] = [
   'vdpa-blk-secure-erase',
   'vdpa-blk-zoned',
   'vdpa-sim-use-va',
-  'vdpa-enable-after-driver-ok',
 ];
+/** vhost-vdpa and vdpa_sim of mainline 6.6 */
+const VDPA_66: ProfileFeature[] = [...VDPA_65, 'vdpa-enable-after-driver-ok'];
 const VDPA_69: ProfileFeature[] = [
   ...VDPA_66,
   'vdpa-sim-net-status',
@@ -196,14 +199,15 @@ const VDPA_69: ProfileFeature[] = [
   'vdpa-suspended-state',
   'vdpa-vring-size',
 ];
-const F_66: ProfileFeature[] = [
+/** vhost of mainline 6.5: vhost_task workers (6.4), not yet the size-0 INVALIDATE of 6.6 */
+const F_65: ProfileFeature[] = [
   ...F_517,
-  'iotlb-invalidate-size0',
   'net-ring-reset',
   'vhost-worker-task',
   'access-ok-sign-bit',
   'net-backend-clear-msg',
 ];
+const F_66: ProfileFeature[] = [...F_65, 'iotlb-invalidate-size0'];
 
 const SPECS: readonly ProfileSpec[] = [
   {
@@ -246,6 +250,13 @@ const SPECS: readonly ProfileSpec[] = [
     description: "Debian's 6.1.192-2 build (the oracle's kernel), stable backports included",
     families: ALL_FAMILIES,
     features: F_61_DEBIAN,
+    patchBase: false,
+  },
+  {
+    version: '6.5',
+    description: 'mainline v6.5 (iommufd, no vfio device cdev; the last release before dev_id hot reset)',
+    families: ALL_FAMILIES,
+    features: [...F_65, ...VDPA_65],
     patchBase: false,
   },
   {
@@ -320,15 +331,14 @@ const VFIO_61: ProfileFeature[] = [
   'vfio-group-disassociate',
   'vfio-group-fdget-first',
 ];
+/** mainline 6.5: the 6.2 changes (group.c's EBADFD, kvm-vfio release, iommufd), none of 6.6's */
+const VFIO_65: ProfileFeature[] = [...VFIO_61, 'vfio-set-container-ebadfd', 'kvm-vfio-release', 'iommufd'];
 const VFIO_66: ProfileFeature[] = [
-  ...VFIO_61,
-  'vfio-set-container-ebadfd',
+  ...VFIO_65,
   'vfio-unbind-removes-first',
   'vfio-device-cdev',
   'vfio-info-cap-align',
-  'kvm-vfio-release',
   'kvm-vfio-file',
-  'iommufd',
   'hot-reset-dev-id',
 ];
 const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
@@ -338,13 +348,20 @@ const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
   '5.15': VFIO_515,
   '5.18': VFIO_515,
   '6.1': VFIO_61,
+  '6.5': VFIO_65,
   '6.6': [...VFIO_66, 'hot-reset-info-partial-fill'],
   '6.9': [...VFIO_66, 'hot-reset-info-partial-fill'],
   '6.10': [...VFIO_66, 'hot-reset-info-kernel-buffer'],
-  '6.12': [...VFIO_66, 'hot-reset-info-kernel-buffer', 'iommufd-compat-unmap-empty'],
+  '6.12': [
+    ...VFIO_66,
+    'hot-reset-info-kernel-buffer',
+    'hot-reset-groups-u32-count',
+    'iommufd-compat-unmap-empty',
+  ],
   '6.12-iommufd-vfio-container': [
     ...VFIO_66,
     'hot-reset-info-kernel-buffer',
+    'hot-reset-groups-u32-count',
     'iommufd-compat-unmap-empty',
     'iommufd-vfio-container',
   ],

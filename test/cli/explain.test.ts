@@ -98,7 +98,7 @@ describe('vioctl explain: the checks in the kernel order, answered per profile',
     );
     // the bound check: Debian's backport on 6.1 and 6.12, absent in mainline 6.6 – 6.10
     expect(r.out).toMatch(/^ +6\.1, 6\.12 +EINVAL at vhost_vdpa_vring_ioctl: idx >= vdpa->ngroups$/m);
-    expect(r.out).toMatch(/^ +6\.6–6\.10 +0 \(the check passes or does not exist\)$/m);
+    expect(r.out).toMatch(/^ +6\.5–6\.10 +0 \(the check passes or does not exist\)$/m);
     expect(r.out).toMatch(/^unknown +on 5\.10, 5\.15: /m);
     // the iommufd-container build models only the vfio paths
     expect(r.out).toMatch(
@@ -139,7 +139,7 @@ describe('vioctl explain: the checks in the kernel order, answered per profile',
     expect(r.out).toMatch(
       /^ {2}VHOST_IOTLB_REMAP: vhost-vdpa: no mapping at iova +6\.10\+ \(the handler's; write\(\) gives EFAULT\)$/m,
     );
-    expect(r.out).toMatch(/^ {2}IOMMU_IOAS_MAP: no IOAS of that id +6\.6\+, 6\.12-iommufd-vfio-container$/m);
+    expect(r.out).toMatch(/^ {2}IOMMU_IOAS_MAP: no IOAS of that id +6\.5\+, 6\.12-iommufd-vfio-container$/m);
   });
 
   test('--json: the checks with each group of profiles and its site', () => {
@@ -150,7 +150,7 @@ describe('vioctl explain: the checks in the kernel order, answered per profile',
     const neg = j.checks.find((c: { title: string }) => c.title === 'a negative fd');
     expect(neg.answers).toContainEqual(
       expect.objectContaining({
-        kernels: ['6.1', '6.6', '6.9', '6.10', '6.12', '6.12-iommufd-vfio-container'],
+        kernels: ['6.1', '6.5', '6.6', '6.9', '6.10', '6.12', '6.12-iommufd-vfio-container'],
         errno: 'EBADF',
       }),
     );

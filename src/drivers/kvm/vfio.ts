@@ -17,7 +17,8 @@ import { cdevFileOf } from '../vfio/cdev.js';
 import { dropContainerUser } from '../vfio/container.js';
 import { groupOf } from '../vfio/group.js';
 import { groupViable } from '../vfio/notifier.js';
-import { type KvmHolder, maybeFreeGroup, type VfioGroup } from '../vfio/state.js';
+import { fdsOf } from '../vfio/refs.js';
+import { type KvmHolder, kvmDropFile, kvmHoldFile, maybeFreeGroup, type VfioGroup } from '../vfio/state.js';
 import { type KvmVm, kvmPut } from './kvm.js';
 
 interface KvmVfioEntry {
@@ -40,7 +41,15 @@ export function newKvmVfio(vm: KvmVm, proc: string): KvmVfio {
     entries: [],
     fileId: 0,
     destroyed: false,
-    describe: () => `the kvm-vfio device (file ${d.fileId}) of VM ${vm.id} (process ${proc})`,
+    // which fds still reach the device and its VM: the way to let the reference go
+    describe: (k) => {
+      const own = fdsOf(k, (f) => f.id === d.fileId);
+      const vmFds = fdsOf(k, (f) => f.ops.kind === 'kvm-vm' && f.priv === vm);
+      return (
+        `the kvm-vfio device (file ${d.fileId}, ${own.join(', ') || 'no fd open'}) of VM ${vm.id} ` +
+        `(process ${proc}; ${vmFds.map((x) => `VM ${x}`).join(', ') || 'no VM fd open'})`
+      );
+    },
   };
   return d;
 }
@@ -78,23 +87,27 @@ function release(k: Kernel, dev: KvmVfio, e: KvmVfioEntry): void {
     // kvm_vfio_file_set_kvm(kvf->file, NULL), then fput
     const df = cdevFileOf(e.file!);
     if (df) df.kvm = null;
+    kvmDropFile(k, e.file!, dev);
     k.fput(e.file!);
     return;
   }
   g.kvmHolders.delete(dev);
   if (g.kvm === dev.vm) g.kvm = null;
-  if (e.file) k.fput(e.file);
-  else putExternalUser(k, g);
+  if (e.file) {
+    kvmDropFile(k, e.file, dev);
+    k.fput(e.file);
+  } else putExternalUser(k, g);
   maybeFreeGroup(k, g);
 }
 
 /** kvm_vfio_file_add (6.6+): a group file or any vfio device file (vfio_file_is_valid). */
-function fileAdd(dev: KvmVfio, f: OpenFile): SysResult {
+function fileAdd(k: Kernel, dev: KvmVfio, f: OpenFile): SysResult {
   const fn = 'kvm_vfio_file_add';
   const g = groupOf(f);
   if (!g && f.ops.kind !== 'vfio-device') return fail('EINVAL', fn, '!kvm_vfio_file_is_valid(filp)');
   if (dev.entries.some((e) => e.file === f)) return fail('EEXIST', fn, 'kvf->file == filp');
   f.refs++;
+  kvmHoldFile(k, f, dev);
   dev.entries.push({ group: g ?? null, file: f });
   // kvm_vfio_file_set_kvm: group->kvm for a group, df->kvm for a device file
   if (g) {
@@ -110,12 +123,13 @@ function fileAdd(dev: KvmVfio, f: OpenFile): SysResult {
 function add(ctx: CallCtx, dev: KvmVfio, f: OpenFile): SysResult {
   const k = ctx.k;
   const fn = 'kvm_vfio_group_add';
-  if (k.profile.has('kvm-vfio-file')) return fileAdd(dev, f);
+  if (k.profile.has('kvm-vfio-file')) return fileAdd(k, dev, f);
   if (k.profile.has('vfio-dma-ownership')) {
     const g = groupOf(f);
     if (!g) return fail('EINVAL', fn, '!vfio_file_is_group(filp)');
     if (dev.entries.some((e) => e.file === f)) return fail('EEXIST', fn, 'kvf->file == filp');
     f.refs++;
+    kvmHoldFile(k, f, dev);
     dev.entries.push({ group: g, file: f });
     g.kvmHolders.add(dev);
     g.kvm = dev.vm;

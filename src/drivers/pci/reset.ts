@@ -42,9 +42,40 @@ export function affectedDevices(k: Kernel, d: PciDev, slot: boolean): PciDev[] {
   return out;
 }
 
-/** pci_reset_bus: QEMU's emulated e1000e link does not come back (the oracle's ENOTTY). */
+/**
+ * pci_dev_trylock: a driver unbind in progress holds the device lock (device_release_driver),
+ * for as long as vfio-pci's remove waits for the device's fds.
+ */
+export function deviceLocked(d: PciDev): boolean {
+  return d.unbinding;
+}
+
+/** pci_try_reset_function (VFIO_DEVICE_RESET): EAGAIN while the device lock is taken. */
+export function tryResetFunction(d: PciDev): Fail | null {
+  if (deviceLocked(d))
+    return fail(
+      'EAGAIN',
+      'pci_try_reset_function',
+      '!pci_dev_trylock(dev): held by the driver unbind in progress',
+    );
+  return null;
+}
+
+/**
+ * pci_reset_bus → __pci_reset_slot / __pci_reset_bus: every device of the slot or bus (and the
+ * buses below) is trylocked first (EAGAIN), then the reset; QEMU's emulated e1000e link does not
+ * come back after it (the oracle's ENOTTY).
+ */
 export function resetBus(k: Kernel, d: PciDev): Fail | null {
-  const devs = affectedDevices(k, d, canResetSlot(d));
+  const slot = canResetSlot(d);
+  const devs = affectedDevices(k, d, slot);
+  const held = devs.find(deviceLocked);
+  if (held)
+    return fail(
+      'EAGAIN',
+      slot ? '__pci_reset_slot' : '__pci_reset_bus',
+      `!${slot ? 'pci_slot_trylock(slot)' : 'pci_bus_trylock(bus)'}: ${held.bdf} is locked by its driver unbind`,
+    );
   if (devs.some((x) => x.id === '8086:10d3'))
     return fail(
       'ENOTTY',

@@ -6,7 +6,7 @@ import { fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.j
 import { iommufdNr } from '../../uapi/iommufd.js';
 import { writeScalar } from '../../uapi/struct.js';
 import { MINSZ, VFIO_DEVICE_FLAGS_PCI, VFIO_DEVICE_FLAGS_RESET, vfioNr } from '../../uapi/vfio.js';
-import { functionResetWorks } from '../pci/reset.js';
+import { functionResetWorks, tryResetFunction } from '../pci/reset.js';
 import { dropContainerUser } from './container.js';
 import { groupIommufdLastClose } from './group-iommufd.js';
 import { hotReset, hotResetInfo } from './hot-reset.js';
@@ -139,7 +139,7 @@ export function vfioPciIoctl(ctx: CallCtx, dev: VfioDevice, cmd: number, arg: bi
   if (cmd === vfioNr('VFIO_DEVICE_GET_IRQ_INFO')) return getIrqInfo(ctx, dev, arg);
   if (cmd === vfioNr('VFIO_DEVICE_RESET')) {
     if (!dev.resetWorks) return fail('EINVAL', 'vfio_pci_core_ioctl', '!vdev->reset_works');
-    return ok(0);
+    return tryResetFunction(dev.pci) ?? ok(0);
   }
   if (cmd === vfioNr('VFIO_DEVICE_GET_PCI_HOT_RESET_INFO')) return hotResetInfo(ctx, dev, arg);
   if (cmd === vfioNr('VFIO_DEVICE_PCI_HOT_RESET')) return hotReset(ctx, dev, arg);

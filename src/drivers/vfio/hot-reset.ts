@@ -18,6 +18,7 @@ import { affectedDevices, canResetBus, canResetSlot, resetBus } from '../pci/res
 import type { PciDev } from '../pci/topology.js';
 import { cdevBinding } from './cdev.js';
 import { groupOf } from './group.js';
+import { deviceHolders } from './refs.js';
 import { type VfioDevice, type VfioGroup, vfio } from './state.js';
 
 /** pci_probe_reset_slot, then pci_probe_reset_bus: slot mode, bus mode, or neither (ENODEV) */
@@ -92,65 +93,125 @@ function entryBytes(d: PciDev, id: number): Uint8Array {
   return b;
 }
 
-/** vfio_pci_ioctl_get_pci_hot_reset_info, in the shape of each era */
+interface InfoCall {
+  readonly ctx: CallCtx;
+  readonly dev: VfioDevice;
+  readonly arg: bigint;
+  readonly argsz: number;
+  readonly affected: PciDev[];
+  /** the caller's iommufd context when the device is cdev-opened (6.6+): cdev mode */
+  readonly ictx: IommufdCtx | null;
+  /** (hdr.argsz - sizeof(hdr)) / sizeof(arg->devices[0]): the entries the buffer holds */
+  readonly max: number;
+}
+
+const INFO = 'vfio_pci_ioctl_get_pci_hot_reset_info';
+
+/** vfio_pci_fill_devs for one device: its entry, and whether it clears DEV_ID_OWNED */
+function fillOne(c: InfoCall, x: PciDev): { bytes: Uint8Array; notOwned: boolean } {
+  const id = entryId(c.ctx.k, devSet(c.ctx.k, c.dev.pci), x, c.ictx);
+  return { bytes: entryBytes(x, id), notOwned: c.ictx !== null && id === VFIO_PCI_DEVID_NOT_OWNED };
+}
+
+function startFlags(c: InfoCall): number {
+  return c.ictx ? VFIO_PCI_HOT_RESET_FLAG_DEV_ID | VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED : 0;
+}
+
+/**
+ * v3.12 – v6.5 @ 6.1: count, then ENOSPC with the header alone (flags 0); else fill a kernel
+ * array, and at reset_info_exit copy the header first, the entries second.
+ */
+function infoCountFirst(c: InfoCall): SysResult {
+  const count = c.affected.length;
+  const header = () => writeHeader(c.ctx, c.arg, c.argsz, 0, count);
+  if (count > c.max) {
+    if (!header()) return fail('EFAULT', INFO, 'copy_to_user(arg, &hdr, minsz)');
+    return fail('ENOSPC', INFO, 'hdr.argsz < sizeof(hdr) + (fill.max * sizeof(*devices))');
+  }
+  if (!header()) return fail('EFAULT', INFO, 'copy_to_user(arg, &hdr, minsz)');
+  const body = new Uint8Array(8 * count);
+  for (const [i, x] of c.affected.entries()) body.set(fillOne(c, x).bytes, 8 * i);
+  if (!c.ctx.proc.mm.copyToUser(c.arg + 12n, body))
+    return fail('EFAULT', INFO, 'copy_to_user(&arg->devices, devices, hdr.count * sizeof(*devices))');
+  return ok(0);
+}
+
+/**
+ * b56b7aabcf3c (v6.6 – v6.9, read @ 6.6): no counting pass. vfio_pci_fill_devs counts every
+ * device but examines and copies only those before fill->devices_end, straight into the user
+ * buffer; the header (count, flags of the examined entries) follows, then ENOSPC if some did not
+ * fit. A failed entry copy ends the walk before the header is written.
+ */
+function infoPartialFill(c: InfoCall): SysResult {
+  let flags = startFlags(c);
+  for (const [i, x] of c.affected.entries()) {
+    if (i >= c.max) continue; // fill->count++ only
+    const e = fillOne(c, x);
+    if (e.notOwned) flags &= ~VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED;
+    if (!c.ctx.proc.mm.copyToUser(c.arg + 12n + BigInt(8 * i), e.bytes))
+      return fail('EFAULT', 'vfio_pci_fill_devs', 'copy_to_user(fill->devices, &info, sizeof(info))');
+  }
+  const count = c.affected.length;
+  if (!writeHeader(c.ctx, c.arg, c.argsz, flags, count))
+    return fail('EFAULT', INFO, 'copy_to_user(arg, &hdr, minsz)');
+  if (count > c.max) return fail('ENOSPC', INFO, 'fill.count > fill.devices - arg->devices');
+  return ok(0);
+}
+
+/**
+ * f6944d4a0b87 + cbb325e77fbe + 5a88a3f67e37 (v6.10, read @ 6.12): count first again; ENOSPC
+ * jumps to the header with flags 0; else fill a kernel array, copy the entries, then the header.
+ */
+function infoKernelBuffer(c: InfoCall): SysResult {
+  const count = c.affected.length;
+  if (count === 0) return fail('ERANGE', INFO, 'WARN_ON(!count)');
+  if (count > c.max) {
+    if (!writeHeader(c.ctx, c.arg, c.argsz, 0, count))
+      return fail('EFAULT', INFO, 'copy_to_user(arg, &hdr, minsz)');
+    return fail('ENOSPC', INFO, 'count > (hdr.argsz - sizeof(hdr)) / sizeof(*devices)');
+  }
+  let flags = startFlags(c);
+  const body = new Uint8Array(8 * count);
+  for (const [i, x] of c.affected.entries()) {
+    const e = fillOne(c, x);
+    if (e.notOwned) flags &= ~VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED;
+    body.set(e.bytes, 8 * i);
+  }
+  if (!c.ctx.proc.mm.copyToUser(c.arg + 12n, body))
+    return fail('EFAULT', INFO, 'copy_to_user(arg->devices, devices, sizeof(*devices) * fill.count)');
+  if (!writeHeader(c.ctx, c.arg, c.argsz, flags, count))
+    return fail('EFAULT', INFO, 'copy_to_user(arg, &hdr, minsz)');
+  return ok(0);
+}
+
+/** vfio_pci_ioctl_get_pci_hot_reset_info: the common front end, then the era's buffer handling */
 export function hotResetInfo(ctx: CallCtx, dev: VfioDevice, arg: bigint): SysResult {
   const k = ctx.k;
-  const fn = 'vfio_pci_ioctl_get_pci_hot_reset_info';
   const h = header(ctx, arg);
-  if (!h) return fail('EFAULT', fn, 'copy_from_user(&hdr, arg, minsz)');
-  if (h.argsz < MINSZ.hot_reset_info) return fail('EINVAL', fn, 'hdr.argsz < minsz');
+  if (!h) return fail('EFAULT', INFO, 'copy_from_user(&hdr, arg, minsz)');
+  if (h.argsz < MINSZ.hot_reset_info) return fail('EINVAL', INFO, 'hdr.argsz < minsz');
   const m = resetMode(dev.pci);
-  if (!m) return fail('ENODEV', fn, 'pci_probe_reset_slot() && pci_probe_reset_bus()');
+  if (!m) return fail('ENODEV', INFO, 'pci_probe_reset_slot() && pci_probe_reset_bus()');
   const affected = affectedDevices(k, dev.pci, m === 'slot');
-  const count = affected.length;
   const ictx = k.profile.has('hot-reset-dev-id') ? (cdevBinding(k, dev)?.ictx ?? null) : null;
-  const set = devSet(k, dev.pci);
-  const max = Math.floor((h.argsz - 12) / 8);
+  const c: InfoCall = { ctx, dev, arg, argsz: h.argsz, affected, ictx, max: Math.floor((h.argsz - 12) / 8) };
+  diagnoseUnowned(ctx, dev, affected, ictx);
+  if (k.profile.has('hot-reset-info-partial-fill')) return infoPartialFill(c);
+  if (k.profile.has('hot-reset-info-kernel-buffer')) return infoKernelBuffer(c);
+  return infoCountFirst(c);
+}
+
+function diagnoseUnowned(ctx: CallCtx, dev: VfioDevice, affected: PciDev[], ictx: IommufdCtx | null): void {
   const foreign = unowned(ctx, dev, affected);
-  if (foreign.length)
-    k.diagnose(
-      'hot-reset-affects-unowned',
-      `a hot reset of ${dev.pci.bdf} would also reset ${foreign.map(describe).join(', ')}, which the caller does not own` +
-        (ictx
-          ? ' (NOT_OWNED in the INFO entries)'
-          : ' (no group fd of it open in this process, or outside the dev_set)') +
-        ': QEMU refuses such a reset unless the device has a PM reset, and the kernel refuses it with EINVAL',
-    );
-  let flags = ictx ? VFIO_PCI_HOT_RESET_FLAG_DEV_ID | VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED : 0;
-  if (k.profile.has('hot-reset-info-partial-fill')) {
-    // b56b7aabcf3c (6.6 – 6.9): each entry goes to the user buffer while it fits; the rest are
-    // only counted, not examined; the header carries the count and flags, then ENOSPC.
-    for (const [i, x] of affected.entries()) {
-      if (i >= max) continue;
-      const id = entryId(k, set, x, ictx);
-      if (ictx && id === VFIO_PCI_DEVID_NOT_OWNED) flags &= ~VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED;
-      if (!ctx.proc.mm.copyToUser(arg + 12n + BigInt(8 * i), entryBytes(x, id)))
-        return fail('EFAULT', 'vfio_pci_fill_devs', 'copy_to_user(&fill->devices[fill->cur])');
-    }
-    if (!writeHeader(ctx, arg, h.argsz, flags, count))
-      return fail('EFAULT', fn, 'copy_to_user(arg, &hdr, minsz)');
-    if (count > max)
-      return fail('ENOSPC', fn, 'fill.count > fill.max (entries beyond the buffer were only counted)');
-    return ok(0);
-  }
-  if (k.profile.has('hot-reset-info-kernel-buffer') && count === 0)
-    return fail('ERANGE', fn, 'WARN_ON(!count)');
-  if (count > max) {
-    // count only: the header (flags 0, the count needed) and nothing else
-    if (!writeHeader(ctx, arg, h.argsz, 0, count))
-      return fail('EFAULT', fn, 'copy_to_user(arg, &hdr, minsz)');
-    return fail('ENOSPC', fn, 'count > (hdr.argsz - sizeof(hdr)) / sizeof(*devices)');
-  }
-  const body = new Uint8Array(8 * count);
-  for (const [i, x] of affected.entries()) {
-    const id = entryId(k, set, x, ictx);
-    if (ictx && id === VFIO_PCI_DEVID_NOT_OWNED) flags &= ~VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED;
-    body.set(entryBytes(x, id), 8 * i);
-  }
-  if (!ctx.proc.mm.copyToUser(arg + 12n, body)) return fail('EFAULT', fn, 'copy_to_user(arg->devices)');
-  if (!writeHeader(ctx, arg, h.argsz, flags, count))
-    return fail('EFAULT', fn, 'copy_to_user(arg, &hdr, minsz)');
-  return ok(0);
+  if (!foreign.length) return;
+  ctx.k.diagnose(
+    'hot-reset-affects-unowned',
+    `a hot reset of ${dev.pci.bdf} would also reset ${foreign.map(describe).join(', ')}, which the caller does not own` +
+      (ictx
+        ? ' (NOT_OWNED in the INFO entries)'
+        : ' (no group fd of it open in this process, or outside the dev_set)') +
+      ': QEMU refuses such a reset unless the device has a PM reset, and the kernel refuses it with EINVAL',
+  );
 }
 
 /** The group fds of the array: EBADF for a closed fd, EINVAL for a file that is not a group. */
@@ -203,12 +264,14 @@ function devSetHotReset(
       ? devIdUnder(k, v, ictx) > 0 || devIdUnder(k, v, ictx) === -2
       : (groups ?? []).some((g) => g === v.group);
     if (!owned) {
+      const users = deviceHolders(k, v);
       k.diagnose(
         'hot-reset-unowned-member',
         `the hot reset of ${dev.pci.bdf} is refused: ${v.pci.bdf} of its dev_set is ` +
           (ictx
             ? "neither bound to the caller's iommufd nor in a group it owns"
-            : 'in none of the groups passed'),
+            : 'in none of the groups passed') +
+          (users.length ? `; it is in use: ${users.join('; ')}` : ' (not opened by anyone)'),
       );
       return fail(
         'EINVAL',
@@ -226,6 +289,15 @@ function devSetHotReset(
 function done(ctx: CallCtx, dev: VfioDevice, affected: PciDev[]): SysResult {
   const k = ctx.k;
   const e = resetBus(k, dev.pci);
+  if (e?.errno === 'EAGAIN') {
+    const held = affected.filter((a) => a.unbinding).map((a) => a.bdf);
+    k.diagnose(
+      'hot-reset-device-locked',
+      `the hot reset of ${dev.pci.bdf} found ${held.join(', ')} locked: a driver unbind of it is in progress ` +
+        "(vfio-pci waits there until the device's fds are released), and the reset only trylocks; it fails with " +
+        'EAGAIN until the unbind completes',
+    );
+  }
   if (e) return e;
   const mine = affected.filter((a) => {
     if (a === dev.pci) return false;
@@ -263,8 +335,11 @@ export function hotReset(ctx: CallCtx, dev: VfioDevice, arg: bigint): SysResult 
   const affected = affectedDevices(k, dev.pci, m === 'slot');
   if (binding) return devSetHotReset(ctx, dev, affected, null, binding.ictx);
   if (k.profile.has('hot-reset-dev-id')) {
-    if (h.count > affected.length)
-      return fail('EINVAL', 'vfio_pci_ioctl_pci_hot_reset_groups', 'array_count > count');
+    // vfio_pci_ioctl_pci_hot_reset_groups(vdev, hdr.count, ...): an int parameter until 6.12
+    const n = k.profile.has('hot-reset-groups-u32-count') ? h.count : h.count | 0;
+    const at = 'vfio_pci_ioctl_pci_hot_reset_groups';
+    if (n > affected.length) return fail('EINVAL', at, 'array_count > count');
+    if (n < 0) return fail('ENOMEM', at, 'kcalloc(array_count, ...) == NULL: int array_count < 0');
   } else if (!h.count || h.count > affected.length)
     return fail('EINVAL', fn, '!hdr.count || hdr.count > count');
   const groups = groupFiles(ctx, arg, h.count);

@@ -9,8 +9,8 @@ import type { Type1 } from './type1.js';
 
 /** A holder of a group reference the kernel keeps on behalf of a VM (kvm-vfio, vfio.md §10). */
 export interface KvmHolder {
-  /** "VM fd 5 of process main" and the like, for diagnostics */
-  describe(): string;
+  /** "the kvm-vfio device (file 7, fd 6 of process main) of VM 1 (VM fd 5 of process main)" */
+  describe(k: Kernel): string;
   /** the kvm-vfio device's VM (group->kvm / device->kvm) */
   readonly vm: object;
 }
@@ -67,12 +67,21 @@ export interface VfioState {
   readonly devices: Map<PciDev, VfioDevice>;
   readonly containers: Set<Container>;
   nextContainer: number;
+  /** the vfio files (groups from 5.19, device files from 6.6) kvm-vfio devices hold a reference to */
+  readonly kvmFiles: Map<OpenFile, Set<KvmHolder>>;
 }
 
 export function vfio(k: Kernel): VfioState {
   let s = k.globals.get('vfio') as VfioState | undefined;
   if (!s) {
-    s = { groups: new Map(), all: new Set(), devices: new Map(), containers: new Set(), nextContainer: 1 };
+    s = {
+      groups: new Map(),
+      all: new Set(),
+      devices: new Map(),
+      containers: new Set(),
+      nextContainer: 1,
+      kvmFiles: new Map(),
+    };
     k.globals.set('vfio', s);
   }
   return s;
@@ -121,6 +130,25 @@ export function maybeFreeGroup(k: Kernel, g: VfioGroup): void {
   if (s.groups.get(g.id) === g) s.groups.delete(g.id);
   g.node = false;
   s.all.delete(g);
+}
+
+/** kvm-vfio took a reference to `f` (kvm_vfio_file_add / kvm_vfio_group_add with get_file). */
+export function kvmHoldFile(k: Kernel, f: OpenFile, h: KvmHolder): void {
+  const m = vfio(k).kvmFiles;
+  const set = m.get(f) ?? new Set<KvmHolder>();
+  set.add(h);
+  m.set(f, set);
+}
+
+/** ... and dropped it (FILE_DEL, or the kvm-vfio device going away). */
+export function kvmDropFile(k: Kernel, f: OpenFile, h: KvmHolder): void {
+  const m = vfio(k).kvmFiles;
+  m.get(f)?.delete(h);
+  if (m.get(f)?.size === 0) m.delete(f);
+}
+
+export function kvmHoldersOf(k: Kernel, f: OpenFile): KvmHolder[] {
+  return [...(vfio(k).kvmFiles.get(f) ?? [])];
 }
 
 export function deviceFds(d: VfioDevice): number {

@@ -1,25 +1,43 @@
-// Hot reset for group and cdev users (vfio_pci_core.c @ 6.1 / 6.6 / 6.12; vfio.md §14).
+// Hot reset for group and cdev users (vfio_pci_core.c read @ 6.1, @ 6.6 and @ 6.12; vfio.md §14):
+// INFO's buffer handling in its three eras, and PCI_HOT_RESET's forms and counts.
 import { describe, expect, test } from 'vitest';
+import { SCRATCH_SIZE } from '../../../src/kernel/kernel.js';
 import { iommufdNr } from '../../../src/uapi/iommufd.js';
 import { attached, bindTo, errnoOf, getDeviceFd, io, open, type VF, vfioKernel } from './helpers.js';
 
-function info(f: VF, fd: number, slots: number): { r: unknown; flags: number; count: number; ids: number[] } {
-  const b = new Uint8Array(12 + 8 * slots);
-  new DataView(b.buffer).setUint32(0, 12 + 8 * slots, true);
-  const a = f.k.stage(f.p, b);
-  const r = errnoOf(io(f, fd, 'VFIO_DEVICE_GET_PCI_HOT_RESET_INFO', a));
-  const d = new DataView(f.p.mm.copyFromUser(a, 12 + 8 * slots)!.buffer);
+const SENTINEL = 0xaaaaaaaa;
+
+/**
+ * INFO with a buffer of `slots` entries, argsz saying `room` of them fit; the entry words start as
+ * SENTINEL so that untouched ones show. `at` places the buffer in the scratch pages.
+ */
+function info(f: VF, fd: number, slots: number, room = slots, at = 0n) {
+  const size = 12 + 8 * slots;
+  const b = new Uint8Array(size);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, 12 + 8 * room, true);
+  for (let i = 0; i < slots; i++) v.setUint32(12 + 8 * i, SENTINEL, true);
+  const a = f.k.stage(f.p, b, at);
+  const out = io(f, fd, 'VFIO_DEVICE_GET_PCI_HOT_RESET_INFO', a);
+  const d = new DataView(f.p.mm.copyFromUser(a, size)!.buffer);
   const ids = [...Array(slots).keys()].map((i) => d.getUint32(12 + 8 * i, true));
-  return { r, flags: d.getUint32(4, true), count: d.getUint32(8, true), ids };
+  const site = out.ok === false ? out.site.function : null;
+  return { r: errnoOf(out), site, flags: d.getUint32(4, true), count: d.getUint32(8, true), ids };
 }
 
-function reset(f: VF, fd: number, fds: number[]): unknown {
+/** PCI_HOT_RESET with `count` in the header and the fds after it */
+function resetCount(f: VF, fd: number, count: number, fds: number[]) {
   const b = new Uint8Array(12 + 4 * fds.length);
   const v = new DataView(b.buffer);
   v.setUint32(0, b.length, true);
-  v.setUint32(8, fds.length, true);
+  v.setUint32(8, count, true);
   for (const [i, x] of fds.entries()) v.setInt32(12 + 4 * i, x, true);
-  return errnoOf(io(f, fd, 'VFIO_DEVICE_PCI_HOT_RESET', f.k.stage(f.p, b)));
+  const out = io(f, fd, 'VFIO_DEVICE_PCI_HOT_RESET', f.k.stage(f.p, b));
+  return { r: errnoOf(out), site: out.ok === false ? out.site.function : null };
+}
+
+function reset(f: VF, fd: number, fds: number[]): unknown {
+  return resetCount(f, fd, fds.length, fds).r;
 }
 
 /** 01:00.0 bound through its cdev to a fresh iommufd (sibling bound to vfio-pci when asked) */
@@ -36,24 +54,88 @@ function cdevUser(version: string, sibling: boolean): VF & { dev: number; ictx: 
   return { ...f, dev, ictx };
 }
 
-describe('vfio_pci_ioctl_get_pci_hot_reset_info', () => {
-  test('@ 6.1: ENOSPC writes the count only, flags 0; a root-bus device is ENODEV', () => {
-    const f = vfioKernel('6.1');
-    expect(bindTo(f, '0000:01:00.1', 'vfio-pci').ok).toBe(true);
-    const { g } = attached(f, '0000:01:00.0', 6);
-    const d = Number((getDeviceFd(f, g, '0000:01:00.0') as { ret: number }).ret);
-    expect(info(f, d, 1)).toMatchObject({ r: 'ENOSPC', flags: 0, count: 2, ids: [0] });
-    expect(info(f, d, 2)).toMatchObject({ r: 0, flags: 0, count: 2, ids: [6, 6] });
+/** 01:00.0 opened through group 6 (its sibling on no driver, or on vfio-pci) */
+function groupUser(version: string, sibling = true): VF & { c: number; g: number; d: number } {
+  const f = vfioKernel(version);
+  if (sibling) expect(bindTo(f, '0000:01:00.1', 'vfio-pci').ok).toBe(true);
+  const { c, g } = attached(f, '0000:01:00.0', 6);
+  const d = Number((getDeviceFd(f, g, '0000:01:00.0') as { ret: number }).ret);
+  return { ...f, c, g, d };
+}
+
+describe('vfio_pci_ioctl_get_pci_hot_reset_info: the front end', () => {
+  test.each(['6.1', '6.6', '6.12'])('@ %s: argsz < minsz EINVAL; a root-bus device ENODEV', (v) => {
+    const f = vfioKernel(v);
+    const { g } = attached(f, '0000:00:06.0', 4);
+    const d = Number((getDeviceFd(f, g, '0000:00:06.0') as { ret: number }).ret);
+    const small = new Uint8Array(12);
+    new DataView(small.buffer).setUint32(0, 11, true);
+    expect(errnoOf(io(f, d, 'VFIO_DEVICE_GET_PCI_HOT_RESET_INFO', f.k.stage(f.p, small)))).toBe('EINVAL');
+    expect(info(f, d, 2).r).toBe('ENODEV');
   });
-  test('@ 6.6 (b56b7aabcf3c): partial fill, ENOSPC with DEV_ID|DEV_ID_OWNED though the sibling is NOT_OWNED', () => {
-    const f = cdevUser('6.6', false);
-    expect(info(f, f.dev, 1)).toMatchObject({ r: 'ENOSPC', flags: 3, count: 2, ids: [1] });
-    expect(info(f, f.dev, 2)).toMatchObject({ r: 0, flags: 1, count: 2, ids: [1, 0xffffffff] });
+});
+
+describe('vfio_pci_ioctl_get_pci_hot_reset_info: count first (v3.12 – v6.5, read @ 6.1)', () => {
+  test.each(['6.1', '6.5'])('@ %s: ENOSPC writes the header only (count 2, flags 0), no entry', (v) => {
+    const f = groupUser(v);
+    expect(info(f, f.d, 2, 1)).toMatchObject({ r: 'ENOSPC', flags: 0, count: 2, ids: [SENTINEL, SENTINEL] });
+    expect(info(f, f.d, 2)).toMatchObject({ r: 0, flags: 0, count: 2, ids: [6, 6] });
   });
-  test('@ 6.12 (5a88a3f67e37): ENOSPC is the count alone again; owned siblings are devid 0', () => {
-    const f = cdevUser('6.12', true);
-    expect(info(f, f.dev, 1)).toMatchObject({ r: 'ENOSPC', flags: 0, count: 2, ids: [0] });
-    expect(info(f, f.dev, 2)).toMatchObject({ r: 0, flags: 3, count: 2, ids: [1, 0] });
+  test('@ 6.1: at reset_info_exit the header is copied before the entries: EFAULT with the count written', () => {
+    const f = groupUser('6.1');
+    // the header ends the scratch pages; the entries would lie beyond them
+    const r = info(f, f.d, 0, 2, SCRATCH_SIZE - 12n);
+    expect(r).toMatchObject({ r: 'EFAULT', count: 2, flags: 0 });
+  });
+});
+
+describe('vfio_pci_fill_devs into the user buffer (b56b7aabcf3c, v6.6 – v6.9, read @ 6.6)', () => {
+  test.each(['6.6', '6.9'])(
+    '@ %s group mode: the entry that fits is written, the next slot untouched, ENOSPC',
+    (v) => {
+      const f = groupUser(v);
+      expect(info(f, f.d, 2, 1)).toMatchObject({
+        r: 'ENOSPC',
+        site: 'vfio_pci_ioctl_get_pci_hot_reset_info',
+      });
+      expect(info(f, f.d, 2, 1)).toMatchObject({ flags: 0, count: 2, ids: [6, SENTINEL] });
+      expect(info(f, f.d, 2)).toMatchObject({ r: 0, flags: 0, count: 2, ids: [6, 6] });
+    },
+  );
+  test.each(['6.6', '6.9'])(
+    '@ %s cdev mode: DEV_ID|DEV_ID_OWNED on ENOSPC, the NOT_OWNED sibling not yet examined',
+    (v) => {
+      const f = cdevUser(v, false);
+      expect(info(f, f.dev, 0)).toMatchObject({ r: 'ENOSPC', flags: 3, count: 2 });
+      expect(info(f, f.dev, 2, 1)).toMatchObject({ r: 'ENOSPC', flags: 3, count: 2, ids: [1, SENTINEL] });
+      expect(info(f, f.dev, 2)).toMatchObject({ r: 0, flags: 1, count: 2, ids: [1, 0xffffffff] });
+    },
+  );
+  test('@ 6.6: a failed entry copy ends the walk before the header is written (EFAULT, count untouched)', () => {
+    const f = groupUser('6.6');
+    const r = info(f, f.d, 0, 2, SCRATCH_SIZE - 12n);
+    expect(r).toMatchObject({ r: 'EFAULT', site: 'vfio_pci_fill_devs', count: 0 });
+  });
+});
+
+describe('vfio_pci_ioctl_get_pci_hot_reset_info with a kernel buffer (f6944d4a0b87 + 5a88a3f67e37, v6.10, read @ 6.12)', () => {
+  test.each(['6.10', '6.12'])(
+    '@ %s: ENOSPC is the count alone again (flags 0, no entry); owned siblings are devid 0',
+    (v) => {
+      const f = cdevUser(v, true);
+      expect(info(f, f.dev, 2, 1)).toMatchObject({
+        r: 'ENOSPC',
+        flags: 0,
+        count: 2,
+        ids: [SENTINEL, SENTINEL],
+      });
+      expect(info(f, f.dev, 2)).toMatchObject({ r: 0, flags: 3, count: 2, ids: [1, 0] });
+    },
+  );
+  test('@ 6.12: the entries are copied before the header: EFAULT with the header untouched', () => {
+    const f = groupUser('6.12');
+    const r = info(f, f.d, 0, 2, SCRATCH_SIZE - 12n);
+    expect(r).toMatchObject({ r: 'EFAULT', count: 0 });
   });
 });
 
@@ -63,11 +145,11 @@ describe('vfio_pci_ioctl_pci_hot_reset', () => {
     expect(reset(f, f.dev, [f.ictx])).toBe('EINVAL');
     expect(reset(f, f.dev, [])).toBe(0);
   });
-  test('@ 6.12: the sibling outside the dev_set refuses the cdev reset (vfio_pci_dev_set_resettable)', () => {
+  test('vfio_pci_dev_set_resettable @ 6.12: the sibling outside the dev_set refuses the cdev reset', () => {
     const f = cdevUser('6.12', false);
-    expect(reset(f, f.dev, [])).toBe('EINVAL');
+    expect(resetCount(f, f.dev, 0, [])).toEqual({ r: 'EINVAL', site: 'vfio_pci_dev_set_hot_reset' });
   });
-  test('@ 6.12: a group user with an empty list is EINVAL before the root-bus ENODEV', () => {
+  test('@ 6.12: a group user with an empty list is EINVAL before the root-bus ENODEV; @ 6.1 ENODEV first', () => {
     const f = vfioKernel('6.12');
     const { g } = attached(f, '0000:00:06.0', 4);
     const d = Number((getDeviceFd(f, g, '0000:00:06.0') as { ret: number }).ret);
@@ -79,15 +161,25 @@ describe('vfio_pci_ioctl_pci_hot_reset', () => {
     expect(reset(f1, d1, [])).toBe('ENODEV');
   });
   test('@ 6.1: group fds — bad fd EBADF, container EINVAL, duplicates fine, extra fd beyond count EINVAL', () => {
-    const f = vfioKernel('6.1');
-    expect(bindTo(f, '0000:01:00.1', 'vfio-pci').ok).toBe(true);
-    const { c, g } = attached(f, '0000:01:00.0', 6);
-    const d = Number((getDeviceFd(f, g, '0000:01:00.0') as { ret: number }).ret);
-    expect(reset(f, d, [999])).toBe('EBADF');
-    expect(reset(f, d, [c])).toBe('EINVAL');
-    expect(reset(f, d, [d])).toBe('EINVAL');
-    expect(reset(f, d, [g, g])).toBe(0);
-    expect(reset(f, d, [g, g, g])).toBe('EINVAL');
+    const f = groupUser('6.1');
+    expect(reset(f, f.d, [999])).toBe('EBADF');
+    expect(reset(f, f.d, [f.c])).toBe('EINVAL');
+    expect(reset(f, f.d, [f.d])).toBe('EINVAL');
+    expect(reset(f, f.d, [f.g, f.g])).toBe(0);
+    expect(reset(f, f.d, [f.g, f.g, f.g])).toBe('EINVAL');
     expect(f.k.diagnostics.map((x) => x.code)).not.toContain('hot-reset-outside-dev-set');
   });
+  test.each([
+    ['6.1', 'EINVAL', 'vfio_pci_ioctl_pci_hot_reset'],
+    ['6.6', 'ENOMEM', 'vfio_pci_ioctl_pci_hot_reset_groups'],
+    ['6.10', 'ENOMEM', 'vfio_pci_ioctl_pci_hot_reset_groups'],
+    ['6.12', 'EINVAL', 'vfio_pci_ioctl_pci_hot_reset_groups'],
+  ])(
+    'vfio_pci_ioctl_pci_hot_reset_groups @ %s: a count of 0x80000000 is %s (int array_count until 6.12)',
+    (v, e, fn) => {
+      const f = groupUser(v);
+      expect(resetCount(f, f.d, 0x80000000, [f.g])).toEqual({ r: e, site: fn });
+      expect(resetCount(f, f.d, 3, [f.g, f.g, f.g])).toEqual({ r: 'EINVAL', site: fn });
+    },
+  );
 });
