@@ -41,18 +41,6 @@ export class Runtime {
   readonly saved = new Map<string, Saved>();
   /** processes the kernel killed at a BUG */
   readonly killed = new Set<string>();
-  /** encoded vhost messages of literal-only write: steps, by content */
-  readonly messages = new Map<string, Uint8Array>();
-
-  /** A key for a write: step's message content (its iotlb, header and data keys). */
-  messageKey(step: { raw: Record<string, unknown> }): string {
-    const r = step.raw;
-    const m = (r.iotlb ?? {}) as Record<string, unknown>;
-    // typeof in the key keeps 0x10 (the integer 16) apart from "16" (an expression)
-    const k = (v: unknown) => (v === undefined ? '' : `${typeof v}:${String(v)}`);
-    return `${k(m.type)}|${k(m.iova)}|${k(m.size)}|${k(m.uaddr)}|${k(m.perm)}|${k(m.asid)}|${k(r.header)}|${k(r.data)}`;
-  }
-
   constructor(
     readonly k: Kernel,
     readonly s: Scenario,

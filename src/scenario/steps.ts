@@ -15,62 +15,60 @@ const MSG_SIZE = 72;
 const READ_AT = 0x8000n;
 const POLL_DEFAULT = 0x1 | 0x2 | 0x4; // POLLIN | POLLPRI | POLLOUT
 
+/** 2^bits − 1 for the widths a message has */
+const FIELD_MAX: Record<number, bigint> = { 8: 0xffn, 32: 0xffff_ffffn, 64: (1n << 64n) - 1n };
+
+/**
+ * One field's value: a literal that fits is itself (the common case of machine-written files, so no
+ * path is built); anything else goes through rt.value, which evaluates and reports at the field.
+ */
+function field(rt: Runtime, ps: ProcState, v: unknown, step: Step, key: string, bits: number): bigint {
+  if (v === undefined) return 0n;
+  if (typeof v === 'bigint' && v >= 0n && v <= FIELD_MAX[bits]!) return v;
+  return rt.value(ps, v, [...step.path, 'iotlb', key], bits);
+}
+
 function named(
   rt: Runtime,
   ps: ProcState,
   v: unknown,
   table: Record<string, number>,
-  path: (string | number)[],
-  bits: number,
-) {
-  if (typeof v === 'string' && Object.hasOwn(table, v)) return BigInt(table[v]!);
-  return v === undefined ? 0n : rt.value(ps, v, path, bits);
+  step: Step,
+  key: string,
+): number {
+  if (typeof v === 'string' && Object.hasOwn(table, v)) return table[v]!;
+  return Number(field(rt, ps, v, step, key, 8));
 }
+
+/**
+ * The bytes of the message being written. One buffer for every write: k.stage copies it into the
+ * process's memory before the call, and nothing keeps it (a new typed array per step cost more than
+ * encoding the message).
+ */
+const SCRATCH = new Uint8Array(MSG_SIZE);
+const SCRATCH_VIEW = new DataView(SCRATCH.buffer);
 
 /** A vhost message as write() takes it: struct vhost_msg (v1) or vhost_msg_v2. */
 function encodeMessage(rt: Runtime, ps: ProcState, step: Step, version: 1 | 2): Uint8Array {
   const raw = step.raw;
-  const p = step.path;
   if (raw.data !== undefined) {
     return Uint8Array.from(Buffer.from((raw.data as string).replace(/[\s:]/g, ''), 'hex'));
   }
   const m = (raw.iotlb ?? {}) as Record<string, unknown>;
-  const ip = [...p, 'iotlb'];
-  const b = new Uint8Array(MSG_SIZE);
-  const v = new DataView(b.buffer);
-  const header = raw.header === undefined ? BigInt(version) : rt.value(ps, raw.header, [...p, 'header'], 32);
+  const b = SCRATCH;
+  const v = SCRATCH_VIEW;
+  b.fill(0);
+  const header =
+    raw.header === undefined ? BigInt(version) : rt.value(ps, raw.header, [...step.path, 'header'], 32);
   v.setUint32(0, Number(header), true);
   if (version === 2 && m.asid !== undefined)
-    v.setUint32(4, Number(rt.value(ps, m.asid, [...ip, 'asid'], 32)), true);
-  v.setBigUint64(8, m.iova === undefined ? 0n : rt.value(ps, m.iova, [...ip, 'iova'], 64), true);
-  v.setBigUint64(16, m.size === undefined ? 0n : rt.value(ps, m.size, [...ip, 'size'], 64), true);
-  v.setBigUint64(24, m.uaddr === undefined ? 0n : rt.value(ps, m.uaddr, [...ip, 'uaddr'], 64), true);
-  b[32] = Number(named(rt, ps, m.perm, PERMS, [...ip, 'perm'], 8));
-  b[33] = Number(named(rt, ps, m.type, IOTLB_TYPES, [...ip, 'type'], 8));
+    v.setUint32(4, Number(field(rt, ps, m.asid, step, 'asid', 32)), true);
+  v.setBigUint64(8, field(rt, ps, m.iova, step, 'iova', 64), true);
+  v.setBigUint64(16, field(rt, ps, m.size, step, 'size', 64), true);
+  v.setBigUint64(24, field(rt, ps, m.uaddr, step, 'uaddr', 64), true);
+  b[32] = named(rt, ps, m.perm, PERMS, step, 'perm');
+  b[33] = named(rt, ps, m.type, IOTLB_TYPES, step, 'type');
   return b;
-}
-
-/**
- * A message's bytes; a message of literals alone is encoded once per run (machine-written
- * scenarios repeat the same few messages thousands of times).
- */
-function messageBytes(rt: Runtime, ps: ProcState, step: Step, version: 1 | 2): Uint8Array {
-  const cacheable =
-    !hasVariables(step.raw.iotlb) && !hasVariables(step.raw.header) && !hasVariables(step.raw.data);
-  if (!cacheable) return encodeMessage(rt, ps, step, version);
-  const key = `${version}:${rt.messageKey(step)}`;
-  let b = rt.messages.get(key);
-  if (!b) {
-    b = encodeMessage(rt, ps, step, version);
-    rt.messages.set(key, b);
-  }
-  return b;
-}
-
-function hasVariables(v: unknown): boolean {
-  if (typeof v === 'string') return v.includes('$');
-  if (v !== null && typeof v === 'object') return Object.values(v).some(hasVariables);
-  return false;
 }
 
 /** read()'s out: the header's type and asid, and the iotlb message. */
@@ -107,7 +105,7 @@ export function doMessage(rt: Runtime, ps: ProcState, step: Step, rec: StepRecor
     case 'write': {
       const dflt = f?.ops.defaultMsgVersion?.(f) ?? 1;
       const version = raw.version === undefined ? dflt : (Number(raw.version) as 1 | 2);
-      const bytes = messageBytes(rt, ps, step, version);
+      const bytes = encodeMessage(rt, ps, step, version);
       const len = raw.len === undefined ? bytes.length : Number(rt.value(ps, raw.len, [...p, 'len'], 32));
       // write() reads at most one message from the buffer, whatever len says: the first page of
       // what the scenario gives is all that needs to be in memory
