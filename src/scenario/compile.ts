@@ -26,6 +26,17 @@ export const DEFAULT_KERNEL = '6.12';
 export const STATE_KEYS_INSPECTABLE: readonly string[] = STATE_KEYS;
 export const TOP_KEYS = ['name', 'description', 'kernel', 'patches', 'machine', 'steps', 'fail_nth'];
 export const IOTLB_KEYS = ['type', 'iova', 'size', 'uaddr', 'perm', 'asid'];
+const ACTION_SET: ReadonlySet<string> = new Set(ACTIONS);
+/** the actions whose call may block, wait or pause: each is a task named by its as:, else #INDEX */
+const TASK_ACTIONS: ReadonlySet<string> = new Set(['read', 'sysfs', 'bind', 'unbind']);
+/** per action, the keys a step may have and how an error names the step (made once, not per step) */
+const STEP_KEYS = {} as Record<Action, { list: readonly string[]; what: string }>;
+for (const a of ACTIONS) {
+  STEP_KEYS[a] = {
+    list: [a, ...COMMON_KEYS, ...ACTION_KEYS[a]],
+    what: `${/^[aeiou]/.test(a) ? 'an' : 'a'} ${a} step`,
+  };
+}
 const IDENT = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 const VAR_REF = /\$([A-Za-z_][A-Za-z0-9_]*)/g;
 
@@ -169,7 +180,8 @@ function compileStep(
 ): Step {
   const path: YamlPath = ['steps', index];
   if (!isMap(raw)) c.fail(path, `step ${index}: expected a map with one action key, got ${describe(raw)}`);
-  const actions = Object.keys(raw).filter((k) => (ACTIONS as readonly string[]).includes(k));
+  const actions: string[] = [];
+  for (const k in raw) if (ACTION_SET.has(k)) actions.push(k);
   if (actions.length === 0) {
     const unknown = Object.keys(raw).find((k) => !(COMMON_KEYS as readonly string[]).includes(k));
     if (unknown) {
@@ -184,12 +196,8 @@ function compileStep(
   if (actions.length > 1)
     c.fail([...path, actions[1]!], `a step takes one action, this one has ${actions.join(' and ')}`, 'key');
   const action = actions[0] as Action;
-  c.keys(
-    raw,
-    path,
-    [action, ...COMMON_KEYS, ...ACTION_KEYS[action]],
-    `${/^[aeiou]/.test(action) ? 'an' : 'a'} ${action} step`,
-  );
+  const allowed = STEP_KEYS[action];
+  c.keys(raw, path, allowed.list, allowed.what);
   const procName =
     raw.process === undefined ? 'main' : c.string(raw.process, [...path, 'process'], 'process');
   const proc = scope.proc(procName);
@@ -451,7 +459,7 @@ function compileStep(
       break;
   }
   // a read may block and an unbind may wait or pause: a task named by its as:, else #INDEX
-  if (['read', 'sysfs', 'bind', 'unbind'].includes(action)) scope.tasks.add(`#${index}`);
+  if (TASK_ACTIONS.has(action)) scope.tasks.add(`#${index}`);
   const selfNames = new Set<string>();
   if (action === 'mmap') selfNames.add(step.main as string);
   if (raw.save !== undefined) {
