@@ -47,6 +47,8 @@ export function renderText(r: ScenarioResult, opts: TextOptions): string {
   if (long) out.push(summary(steps));
   if (shown.length > 0) out.push(stepTable(steps, shown, c));
 
+  const faults = faultSummary(r);
+  if (faults !== undefined) out.push(c.magenta(faults));
   const notes = shown.flatMap((i) => stepNotes(steps[i]!, c));
   if (notes.length > 0) out.push(c.bold('notes and diagnostics:'), ...notes);
   const failures = steps.filter((s) => s.expect === 'fail');
@@ -91,7 +93,7 @@ function summary(steps: readonly StepRecord[]): string {
 export function pickSteps(steps: readonly StepRecord[]): number[] {
   const keep = new Set<number>();
   steps.forEach((s, i) => {
-    if (s.expect !== 'fail' && s.diagnostics.length === 0) return;
+    if (s.expect !== 'fail' && s.diagnostics.length === 0 && !s.faults) return;
     const hi = Math.min(steps.length - 1, i + NEIGHBOURS);
     for (let j = Math.max(0, i - NEIGHBOURS); j <= hi; j++) keep.add(j);
   });
@@ -161,7 +163,19 @@ function stepNotes(s: StepRecord, c: ChalkInstance): string[] {
     lines.push(`${tag} ${c.red.bold('kernel BUG')} in ${fn} (${check})${stack}`);
   }
   if (s.note !== undefined) lines.push(`${tag} ${c.dim(`note: ${oneLine(s.note)}`)}`);
+  for (const f of s.faults ?? []) {
+    const which = f.scope === 'run' ? `fail_nth ${f.nth}` : `the step's fail_nth ${f.nth}`;
+    lines.push(`${tag} ${c.magenta(`fault injected at ${f.site} (${which})`)}`);
+  }
   return lines;
+}
+
+/** The fail_nth line under the steps: how many fault points the run reached, and whether one fired. */
+function faultSummary(r: ScenarioResult): string | undefined {
+  if (!r.faults) return undefined;
+  const n = r.faults.injected.length;
+  const armed = r.failNth !== undefined ? `fail_nth ${r.failNth}: ` : '';
+  return `${armed}${n === 0 ? 'no fault injected' : `${n} fault(s) injected`}; the run reached ${r.faults.points} fault point(s)`;
 }
 
 function stateKeys(r: ScenarioResult): string[] {

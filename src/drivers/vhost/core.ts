@@ -5,7 +5,7 @@ import { asEventFd } from '../../kernel/eventfd.js';
 import type { CallCtx, OpenFile } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { type Fail, fail, ok, type SysResult } from '../../kernel/result.js';
-import { copyStructFromUser, copyStructToUser, getUser } from '../../kernel/uaccess.js';
+import { copyScalarFromUser, copyStructFromUser, copyStructToUser, getUser } from '../../kernel/uaccess.js';
 import {
   vhost_memory,
   vhost_memory_region,
@@ -239,7 +239,7 @@ export function devIoctl(ctx: CallCtx, dev: VhostDev, cmd: number, argp: bigint)
     case NR.SET_MEM_TABLE:
       return setMemory(ctx, dev, argp);
     case NR.SET_LOG_BASE: {
-      const p = getUser(ctx.proc.mm, argp, 'u64');
+      const p = copyScalarFromUser(ctx.proc.mm, argp, 'u64');
       if (p === undefined) return fail('EFAULT', 'vhost_dev_ioctl', 'copy_from_user(&p, argp, sizeof p)');
       let r: SysResult = ok(0);
       for (const vq of dev.vqs) {

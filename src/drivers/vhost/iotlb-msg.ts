@@ -23,7 +23,7 @@ import {
   VHOST_IOTLB_MSG_V2,
   VHOST_IOTLB_UPDATE,
 } from './bits.js';
-import { hasBackendFeature, metaReset, type VhostDev, type VhostMsgNode } from './dev.js';
+import { hasBackendFeature, metaReset, queueKick, type VhostDev, type VhostMsgNode } from './dev.js';
 
 export interface IotlbMsg {
   iova: bigint;
@@ -62,7 +62,7 @@ function notifyVq(ctx: CallCtx, dev: VhostDev, msg: IotlbMsg): void {
   });
   for (const i of kick) {
     const vq = dev.vqs[i]!;
-    vq.handleKick?.(ctx, vq);
+    queueKick(ctx, vq);
   }
 }
 
@@ -108,10 +108,13 @@ export function chrWrite(
   // The parser needs bytes [0, 40): one copy of them is the common case. When that copy
   // faults (or the write is short) each field is copied on its own, as copy_from_iter
   // does, so a fault past what the kernel reads still succeeds and a short copy is EINVAL.
-  const whole = len >= 40 ? mm.copyFromUser(buf, 40) : undefined;
+  // Each copy_from_iter is a fault point of its own (copyin's should_fail_usercopy), when the
+  // iterator has bytes left for it.
+  const whole = len >= 40 ? mm.readUser(buf, 40) : undefined;
   const read = (off: number, n: number): Uint8Array | undefined => {
+    if (off < len && mm.fault?.copy(mm, 'copy_from_iter')) return undefined;
     if (off + n > len) return undefined;
-    return whole ? whole.subarray(off, off + n) : mm.copyFromUser(buf + BigInt(off), n);
+    return whole ? whole.subarray(off, off + n) : mm.readUser(buf + BigInt(off), n);
   };
   const t = read(0, 4);
   if (!t) return fail('EINVAL', fn, 'copy_from_iter(&type, sizeof(type), from) != sizeof(type)');

@@ -6,7 +6,7 @@ import type { CallCtx, FileOps, OpenFile } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Diagnostic, DriverModule, Opened, StateTables } from '../../kernel/registry.js';
 import { fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
-import { copyStructFromUser, getUser, putUser } from '../../kernel/uaccess.js';
+import { copyScalarFromUser, copyScalarToUser, copyStructFromUser } from '../../kernel/uaccess.js';
 import { vhost_vring_file, vhostIoctl } from '../../uapi/vhost.js';
 import { tunChrPoll, tunSocketOf } from '../tun/tun.js';
 import {
@@ -33,7 +33,7 @@ import {
   setOwner,
   vqAccessCheck,
 } from './core.js';
-import { newVhostDev, type VhostDev, type VhostVirtqueue } from './dev.js';
+import { newVhostDev, queueKick, type VhostDev, type VhostVirtqueue } from './dev.js';
 import { chrPoll, chrRead, chrWrite } from './iotlb-msg.js';
 import {
   addUsed,
@@ -117,7 +117,7 @@ function enableVq(ctx: CallCtx, vq: VhostVirtqueue): SysResult | null {
   const tf = f ? tunSocketOf(f) : undefined;
   if (!tf) return null;
   const mask = tunChrPoll(tf);
-  if (mask & (vq.index === VHOST_NET_VQ_TX ? POLLOUT : POLLIN)) vq.handleKick?.(ctx, vq);
+  if (mask & (vq.index === VHOST_NET_VQ_TX ? POLLOUT : POLLIN)) queueKick(ctx, vq);
   return mask & POLLERR ? fail('EINVAL', 'vhost_poll_start', 'mask & EPOLLERR') : null;
 }
 
@@ -216,24 +216,24 @@ function ioctl(ctx: CallCtx, f: OpenFile<VhostNet>, cmd: number, argp: bigint): 
       return setBackend(ctx, n, b.index!, Number(b.fd!));
     }
     case NR.GET_FEATURES:
-      if (!putUser(mm, argp, 'u64', netFeatures(ctx.k))) {
+      if (!copyScalarToUser(mm, argp, 'u64', netFeatures(ctx.k))) {
         return fail('EFAULT', fn, 'copy_to_user(featurep, &features, sizeof features)');
       }
       return ok(0);
     case NR.SET_FEATURES: {
-      const feat = getUser(mm, argp, 'u64');
+      const feat = copyScalarFromUser(mm, argp, 'u64');
       if (feat === undefined)
         return fail('EFAULT', fn, 'copy_from_user(&features, featurep, sizeof features)');
       if (feat & ~netFeatures(ctx.k)) return fail('EOPNOTSUPP', fn, 'features & ~VHOST_NET_FEATURES');
       return setFeatures(ctx, n, feat);
     }
     case NR.GET_BACKEND_FEATURES:
-      if (!putUser(mm, argp, 'u64', VHOST_NET_BACKEND_FEATURES)) {
+      if (!copyScalarToUser(mm, argp, 'u64', VHOST_NET_BACKEND_FEATURES)) {
         return fail('EFAULT', fn, 'copy_to_user(featurep, &features, sizeof(features))');
       }
       return ok(0);
     case NR.SET_BACKEND_FEATURES: {
-      const feat = getUser(mm, argp, 'u64');
+      const feat = copyScalarFromUser(mm, argp, 'u64');
       if (feat === undefined)
         return fail('EFAULT', fn, 'copy_from_user(&features, featurep, sizeof(features))');
       if (feat & ~VHOST_NET_BACKEND_FEATURES) {

@@ -17,6 +17,7 @@ import {
   hasBackendFeature,
   hasFeature,
   type MetaType,
+  queueKick,
   type VhostDev,
   type VhostMsgNode,
   type VhostVirtqueue,
@@ -91,7 +92,7 @@ function readPieces(mm: Mm, pieces: Piece[], len: number): Uint8Array | undefine
   const out = new Uint8Array(len);
   let off = 0;
   for (const p of pieces) {
-    const b = mm.copyFromUser(p.addr, p.len);
+    const b = mm.readUser(p.addr, p.len);
     if (!b) return undefined;
     out.set(b, off);
     off += p.len;
@@ -102,7 +103,7 @@ function readPieces(mm: Mm, pieces: Piece[], len: number): Uint8Array | undefine
 function writePieces(mm: Mm, pieces: Piece[], data: Uint8Array): boolean {
   let off = 0;
   for (const p of pieces) {
-    if (!mm.copyToUser(p.addr, data.subarray(off, off + p.len))) return false;
+    if (!mm.writeUser(p.addr, data.subarray(off, off + p.len))) return false;
     off += p.len;
   }
   return true;
@@ -135,12 +136,12 @@ function metaAccess(
   const mm = ownerMm(dev);
   if (!mm) return false;
   if (!dev.iotlb) {
-    return data ? mm.copyToUser(addr, data) : (mm.copyFromUser(addr, len) ?? false);
+    return data ? mm.writeUser(addr, data) : (mm.readUser(addr, len) ?? false);
   }
   const m = vq.meta[type];
   if (m) {
     const ua = m.addr + addr - m.start;
-    return data ? mm.copyToUser(ua, data) : (mm.copyFromUser(ua, len) ?? false);
+    return data ? mm.writeUser(ua, data) : (mm.readUser(ua, len) ?? false);
   }
   const pieces = translateDesc(dev, vq, addr, len, VHOST_ACCESS_RO, 1);
   if (typeof pieces === 'string') {
@@ -367,7 +368,7 @@ export function vhostSignal(ctx: CallCtx, vq: VhostVirtqueue, old: number): void
 export function vhostPollStart(ctx: CallCtx, vq: VhostVirtqueue): void {
   const e = asEventFd(vq.kick ?? undefined);
   if (!e) return;
-  const waiter = (c: CallCtx) => vq.handleKick?.(c, vq);
+  const waiter = (c: CallCtx) => queueKick(c, vq);
   vq.kickWaiter = waiter;
   e.waiters.add(waiter);
   if (e.count > 0n) waiter(ctx);

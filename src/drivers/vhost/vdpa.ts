@@ -6,7 +6,13 @@ import type { Kernel } from '../../kernel/kernel.js';
 import { PAGE_SIZE, PROT_READ } from '../../kernel/memory.js';
 import type { DriverModule, Opened, StateTables } from '../../kernel/registry.js';
 import { type Fail, fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
-import { copyStructFromUser, copyStructToUser, getUser, putUser } from '../../kernel/uaccess.js';
+import {
+  copyScalarFromUser,
+  copyScalarToUser,
+  copyStructFromUser,
+  copyStructToUser,
+  getUser,
+} from '../../kernel/uaccess.js';
 import { vhost_vdpa_config, vhost_vdpa_iova_range, vhost_vring_state, vhostIoctl } from '../../uapi/vhost.js';
 import {
   VDPA_RESET_F_CLEAN_MAP,
@@ -102,7 +108,7 @@ function getBackendFeatures(k: Kernel, v: VhostVdpa): bigint {
 /** VHOST_SET_BACKEND_FEATURES, handled before the device mutex and without an owner check */
 function setBackendFeatures(ctx: CallCtx, v: VhostVdpa, argp: bigint): SysResult {
   const k = ctx.k;
-  const feat = getUser(ctx.proc.mm, argp, 'u64');
+  const feat = copyScalarFromUser(ctx.proc.mm, argp, 'u64');
   if (feat === undefined)
     return fail('EFAULT', UIOCTL, 'copy_from_user(&features, featurep, sizeof(features))');
   let mask = baseBackend(k);
@@ -158,7 +164,7 @@ function vdpaReset(k: Kernel, v: VhostVdpa, atOpen: boolean): void {
 /** vhost_vdpa_set_status */
 function setStatus(ctx: CallCtx, v: VhostVdpa, argp: bigint): SysResult {
   const fn = 'vhost_vdpa_set_status';
-  const s = getUser(ctx.proc.mm, argp, 'u8');
+  const s = copyScalarFromUser(ctx.proc.mm, argp, 'u8');
   if (s === undefined) return fail('EFAULT', fn, 'copy_from_user(&status, statusp, sizeof(status))');
   const status = Number(s);
   const old = v.sim.status;
@@ -197,7 +203,7 @@ function setFeatures(ctx: CallCtx, v: VhostVdpa, argp: bigint): SysResult {
   const fn = 'vhost_vdpa_set_features';
   if (v.sim.status & VIRTIO_CONFIG_S_FEATURES_OK)
     return fail('EBUSY', fn, 'status & VIRTIO_CONFIG_S_FEATURES_OK');
-  const f = getUser(ctx.proc.mm, argp, 'u64');
+  const f = copyScalarFromUser(ctx.proc.mm, argp, 'u64');
   if (f === undefined) return fail('EFAULT', fn, 'copy_from_user(&features, featurep, sizeof(features))');
   v.sim.featuresValid = true;
   const e = v.sim.setDriverFeatures(f);
@@ -254,7 +260,7 @@ function setConfig(ctx: CallCtx, v: VhostVdpa, argp: bigint): SysResult {
 /** vhost_vdpa_set_config_call: a failed lookup returns before the swap, so the old eventfd stays */
 function setConfigCall(ctx: CallCtx, v: VhostVdpa, argp: bigint): SysResult {
   const fn = 'vhost_vdpa_set_config_call';
-  const fd = getUser(ctx.proc.mm, argp, 's32');
+  const fd = copyScalarFromUser(ctx.proc.mm, argp, 's32');
   if (fd === undefined) return fail('EFAULT', fn, 'copy_from_user(&fd, argp, sizeof(fd))');
   let file: OpenFile | null = null;
   if (fd !== -1n) {
@@ -426,7 +432,10 @@ const putU = (
   type: 'u8' | 'u16' | 'u32' | 'u64',
   v: bigint | number,
   fn: string,
-) => (putUser(ctx.proc.mm, argp, type, BigInt(v)) ? ok(0) : fail('EFAULT', fn, 'copy_to_user(argp, ...)'));
+) =>
+  copyScalarToUser(ctx.proc.mm, argp, type, BigInt(v))
+    ? ok(0)
+    : fail('EFAULT', fn, 'copy_to_user(argp, ...)');
 
 function ioctl(ctx: CallCtx, f: OpenFile<VhostVdpa>, cmd: number, argp: bigint): SysOutcome {
   const v = vdpaOf(f);
