@@ -78,8 +78,12 @@ export function processIotlbMsg(ctx: CallCtx, dev: VhostDev, asid: number, msg: 
       }
       metaReset(dev);
       const last = BigInt.asUintN(64, msg.iova + msg.size - 1n);
-      if (dev.iotlb.addRange(msg.iova, last, msg.uaddr, msg.perm) !== 'ok') {
-        return fail('ENOMEM', fn, 'vhost_iotlb_add_range() (iova + size - 1 < iova)');
+      const mapFails = () => ctx.k.allocFails(ctx.proc, 'vhost_iotlb_add_range_ctx: kmalloc map');
+      const r = dev.iotlb.addRange(msg.iova, last, msg.uaddr, msg.perm, undefined, mapFails);
+      if (r !== 'ok') {
+        // the handler returns -ENOMEM for either failure (vhost_chr_write_iter then says EFAULT)
+        const why = r === 'ENOMEM' ? 'kmalloc failed' : 'iova + size - 1 < iova';
+        return fail('ENOMEM', fn, `vhost_iotlb_add_range() (${why})`);
       }
       notifyVq(ctx, dev, msg);
       return null;

@@ -5,7 +5,7 @@ import { POLLERR, POLLIN, POLLOUT } from '../../kernel/eventfd.js';
 import type { CallCtx, FileOps, OpenFile } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Diagnostic, DriverModule, Opened, StateTables } from '../../kernel/registry.js';
-import { fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
+import { type Fail, fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
 import { copyScalarFromUser, copyScalarToUser, copyStructFromUser } from '../../kernel/uaccess.js';
 import { vhost_vring_file, vhostIoctl } from '../../uapi/vhost.js';
 import { tunChrPoll, tunSocketOf } from '../tun/tun.js';
@@ -161,7 +161,8 @@ function setFeatures(ctx: CallCtx, n: VhostNet, features: bigint): SysResult {
       '(features & (1 << VHOST_F_LOG_ALL)) && !vhost_log_access_ok(&n->dev)',
     );
   }
-  if (features & bit(VIRTIO_F_ACCESS_PLATFORM)) initDeviceIotlb(ctx.k, n.dev);
+  if (features & bit(VIRTIO_F_ACCESS_PLATFORM) && !initDeviceIotlb(ctx, n.dev))
+    return fail('EFAULT', 'vhost_net_set_features', 'vhost_init_device_iotlb(&n->dev) (-ENOMEM)');
   for (const vq of n.dev.vqs) vq.ackedFeatures = features;
   n.vhostHlen = vhostProvides ? hdrLen : 0;
   n.sockHlen = vhostProvides ? 0 : hdrLen;
@@ -189,7 +190,10 @@ function vqReset(n: VhostNet): void {
 function resetOwner(ctx: CallCtx, n: VhostNet): SysResult {
   const e = checkOwner(ctx, n.dev);
   if (e) return e;
-  const umem = newIotlb(ctx.k); // vhost_dev_reset_owner_prepare (its ENOMEM is not modelled)
+  // vhost_dev_reset_owner_prepare: iotlb_alloc's kzalloc; failing, nothing is stopped or reset
+  if (ctx.k.allocFails(ctx.proc, 'vhost_dev_reset_owner_prepare: iotlb_alloc (vhost_iotlb_alloc kzalloc)'))
+    return fail('ENOMEM', 'vhost_net_reset_owner', '!umem (vhost_dev_reset_owner_prepare)');
+  const umem = newIotlb(ctx.k);
   const socks = stop(n);
   devCleanup(ctx.k, n.dev);
   n.dev.umem = umem;
@@ -374,8 +378,16 @@ export const vhostNetDriver: DriverModule = {
   family: 'vhost-net',
   claims: (path) => path === '/dev/vhost-net',
   exists: () => true,
-  /** vhost_net_open */
-  open(_ctx: CallCtx, _path: string, _flags: number, fileId: number): Opened {
+  /**
+   * vhost_net_open. kvmalloc of struct vhost_net is no fault point (larger than a page: a failed
+   * kmalloc try falls back to vmalloc); the vqs, rx queue and xdp arrays are, each -ENOMEM with the
+   * earlier ones freed.
+   */
+  open(ctx: CallCtx, _path: string, _flags: number, fileId: number): Opened | Fail {
+    for (const what of ['vqs', 'rxq.queue', 'xdp']) {
+      if (ctx.k.allocFails(ctx.proc, `vhost_net_open: kmalloc_array ${what}`))
+        return fail('ENOMEM', 'vhost_net_open', `!${what} (kmalloc_array)`);
+    }
     const dev = newVhostDev('vhost-net', VHOST_NET_VQ_MAX, fileId);
     const n: VhostNet = { dev, vhostHlen: 0, sockHlen: 0 };
     dev.vqs[VHOST_NET_VQ_RX]!.handleKick = handleRx;

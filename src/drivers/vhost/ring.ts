@@ -36,8 +36,15 @@ export function devOf(vq: VhostVirtqueue): VhostDev {
   return vq.dev;
 }
 
-/** vhost_iotlb_miss: queue a MISS on read_list, v2 format when MSG_V2 is acked; no de-duplication. */
+/**
+ * vhost_iotlb_miss: queue a MISS on read_list, v2 format when MSG_V2 is acked; no de-duplication.
+ * vhost_new_msg's kmalloc failing returns -ENOMEM, which both callers (iotlb_access_ok,
+ * translate_desc) ignore: the access fails as it would have, only no MISS is queued. The caller in
+ * task context is the owner, so the owner's mm is the task of the fault point.
+ */
 export function iotlbMiss(dev: VhostDev, vq: VhostVirtqueue, iova: bigint, access: number): void {
+  const mm = dev.owner;
+  if (mm?.fault?.alloc(mm, 'vhost_iotlb_miss: vhost_new_msg kmalloc')) return;
   const node: VhostMsgNode = {
     version: hasBackendFeature(vq, VHOST_BACKEND_F_IOTLB_MSG_V2) ? 2 : 1,
     asid: 0,

@@ -552,6 +552,11 @@ function open(ctx: CallCtx, path: string, _flags: number, fileId: number): Opene
   if (v.opened) return fail('EBUSY', 'vhost_vdpa_open', 'atomic_cmpxchg(&v->opened, 0, 1)');
   v.opened = true;
   vdpaReset(k, v, true);
+  // the vqs array: -ENOMEM, and err: drops opened again (the reset above stays done)
+  if (k.allocFails(ctx.proc, 'vhost_vdpa_open: kmalloc_array vqs')) {
+    v.opened = false;
+    return fail('ENOMEM', 'vhost_vdpa_open', '!vqs (kmalloc_array)');
+  }
   const dev = newVhostDev('vhost-vdpa', v.sim.nvqs, fileId);
   for (const vq of dev.vqs) vq.handleKick = (_c, q) => v.sim.kickVq(q.index);
   v.dev = dev;
@@ -575,6 +580,11 @@ export const vhostVdpaDriver: DriverModule = {
   claims: (path) => NODE.test(path),
   exists: (k, path) => deviceAt(k, path) !== undefined,
   open,
+  leaks: (k: Kernel): string[] =>
+    vdpaDevices(k).flatMap((v, i) => [
+      ...(v.opened ? [`vhost-vdpa-${i} still opened`] : []),
+      ...(v.pinnedVm !== 0 ? [`vhost-vdpa-${i}: pinned_vm = ${v.pinnedVm} page(s)`] : []),
+    ]),
   state(k: Kernel, tables: StateTables): void {
     for (const f of k.files.values()) {
       if (f.ops.kind === 'vhost-vdpa') vdpaState(k, tables, f as OpenFile<VhostVdpa>);

@@ -2,7 +2,7 @@
 import type { CallCtx, FileOps, OpenFile } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Diagnostic, DriverModule, Opened, StateTables } from '../../kernel/registry.js';
-import { fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
+import { type Fail, fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
 import { copyScalarFromUser, copyScalarToUser } from '../../kernel/uaccess.js';
 import { vhostIoctl } from '../../uapi/vhost.js';
 import {
@@ -168,8 +168,10 @@ function setFeatures(ctx: CallCtx, v: VhostVsock, features: bigint): SysResult {
   if (features & bit(VHOST_F_LOG_ALL) && !logAccessOkDev(ctx.k, v.dev)) {
     return fail('EFAULT', fn, '(features & (1 << VHOST_F_LOG_ALL)) && !vhost_log_access_ok(&vsock->dev)');
   }
-  if (features & bit(VIRTIO_F_ACCESS_PLATFORM)) initDeviceIotlb(ctx.k, v.dev);
-  else if (ctx.k.profile.has('vsock-drop-iotlb')) dropDeviceIotlb(v.dev);
+  if (features & bit(VIRTIO_F_ACCESS_PLATFORM)) {
+    if (!initDeviceIotlb(ctx, v.dev))
+      return fail('EFAULT', fn, 'vhost_init_device_iotlb(&vsock->dev) (-ENOMEM)');
+  } else if (ctx.k.profile.has('vsock-drop-iotlb')) dropDeviceIotlb(v.dev);
   if (features & bit(VIRTIO_VSOCK_F_SEQPACKET)) v.seqpacketAllow = true;
   for (const vq of v.dev.vqs) vq.ackedFeatures = features;
   return ok(0);
@@ -307,7 +309,14 @@ export const vhostVsockDriver: DriverModule = {
   family: 'vhost-vsock',
   claims: (path) => path === '/dev/vhost-vsock',
   exists: () => true,
-  open(ctx: CallCtx, path: string, _flags: number, fileId: number): Opened {
+  /**
+   * vhost_vsock_dev_open. kvmalloc of struct vhost_vsock is no fault point: larger than a page, its
+   * failed kmalloc try falls back to vmalloc, so one injected fault cannot fail it. The vqs array's
+   * kmalloc_array can: -ENOMEM, the device freed.
+   */
+  open(ctx: CallCtx, path: string, _flags: number, fileId: number): Opened | Fail {
+    if (ctx.k.allocFails(ctx.proc, 'vhost_vsock_dev_open: kmalloc_array vqs'))
+      return fail('ENOMEM', 'vhost_vsock_dev_open', '!vqs (kmalloc_array)');
     const dev = newVhostDev('vhost-vsock', 2, fileId);
     dev.vqs[VSOCK_VQ_RX]!.handleKick = handleRxKick;
     dev.vqs[VSOCK_VQ_TX]!.handleKick = handleTxKick;
@@ -315,6 +324,8 @@ export const vhostVsockDriver: DriverModule = {
     return { ops: ctx.k.profile.has('vsock-iotlb') ? OPS_IOTLB : OPS_NO_IOTLB, priv };
   },
   stateDiagnostics: (k: Kernel): Diagnostic[] => vhostFilesDiagnostics(k, 'vhost-vsock'),
+  leaks: (k: Kernel): string[] =>
+    [...cidHash(k).keys()].map((cid) => `guest CID ${cid} still in vhost_vsock_hash`),
   state(k: Kernel, tables: StateTables): void {
     for (const f of k.files.values()) {
       if (f.ops.kind !== 'vhost-vsock') continue;
