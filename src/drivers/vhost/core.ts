@@ -44,8 +44,11 @@ export const NR = {
 
 /**
  * vhost_dev_set_owner's allocations, in the release's order: 6.1 creates the worker kthread
- * (kthread_create's kmalloc) before vhost_dev_alloc_iovecs; with vhost_task workers (6.4) the iovecs
- * come first, then vhost_worker_create (kzalloc of the worker, then vhost_task_create's). Every vq
+ * (kthread_create's kmalloc) before vhost_dev_alloc_iovecs; the vhost_task profiles (6.6 on) allocate
+ * the iovecs first, then vhost_worker_create (kzalloc of the worker, then vhost_task_create's), as
+ * 6.12 does; 6.4's first vhost_task code still made the worker first, and the swap came with the
+ * multi-worker rework after it (not checked against 6.6's source: no profile models 6.4, so
+ * 'vhost-worker-task' stands for the later order). Every vq
  * gets indirect, log and heads, all three allocated before the check (log and heads have iov_limit
  * entries: UIO_MAXIOV for vhost-net and vhost-vsock; vhost-vdpa's 0 is ZERO_SIZE_PTR, no slab
  * allocation, and it has no worker). Any failure is -ENOMEM and unwinds everything before it (the
