@@ -23,6 +23,10 @@ export function buildProgram(): Command {
     .option('--json', 'print the result as the JSON contract')
     .option('--kernel <version>', 'run every scenario on this kernel profile')
     .option('--patch <name>', 'opt in to a proposed patch (repeatable)', collect, [])
+    .option(
+      '--fail-nth <n>',
+      'fault injection: the Nth allocation or user copy of each run fails (overrides fail_nth:)',
+    )
     .option('--color', 'force colour')
     .option('--no-color', 'no colour')
     .option('--all-steps', 'print every step of a long run')
@@ -41,6 +45,10 @@ export function buildProgram(): Command {
     .option('--reporter <name>', 'text, junit or json', 'text')
     .option('--kernel <version>', 'run every scenario on this kernel profile')
     .option('--patch <name>', 'opt in to a proposed patch (repeatable)', collect, [])
+    .option(
+      '--fail-nth <n>',
+      'fault injection: the Nth allocation or user copy of each run fails (overrides fail_nth:)',
+    )
     .option('--shard <i/n>', 'run only shard I of N (files dealt round-robin in sorted order)')
     .option('--bail', 'stop after the first scenario that fails')
     .option('--jobs <n>', 'worker threads (default: auto, parallel only past 200 files)')

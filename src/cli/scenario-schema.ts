@@ -3,7 +3,7 @@
 // by probing, since it does not export them), ioctl names, errno names, profiles and patches. The
 // schema is never stricter than the loader: a key it has no type for accepts anything.
 import { PATCHES, profileVersions } from '../kernel/profile.js';
-import { IOTLB_KEYS, STATE_KEYS_INSPECTABLE, TOP_KEYS } from '../scenario/compile.js';
+import { FAIL_NTH_MAX, IOTLB_KEYS, STATE_KEYS_INSPECTABLE, TOP_KEYS } from '../scenario/compile.js';
 import { ACTION_KEYS, ACTIONS, type Action, COMMON_KEYS, NOT_YET } from '../scenario/model.js';
 import { ERRNO_ALIASES, ERRNO_NAMES } from '../uapi/errno.js';
 import { ALL_IOCTLS } from '../uapi/ioctls.js';
@@ -18,6 +18,12 @@ const ref = (name: string): Schema => ({ $ref: `#/$defs/${name}` });
 const str = (description?: string): Schema => ({ type: 'string', ...(description ? { description } : {}) });
 const bool: Schema = { type: 'boolean' };
 const anyOf = (...xs: Schema[]): Schema => ({ anyOf: xs });
+const failNth = (description: string): Schema => ({
+  type: 'integer',
+  minimum: 0,
+  maximum: FAIL_NTH_MAX,
+  description,
+});
 
 const DEFS: Schema = {
   value: {
@@ -100,6 +106,7 @@ function keyTypes(): Record<string, Schema> {
     expect: ref('expect'),
     note: str(),
     pause_at: str('a pause point of the operation (vioctl explain lists them)'),
+    fail_nth: failNth("the Nth fault point of this step's call fails (ENOMEM or EFAULT at that site)"),
     fd: ref('fd'),
     argp: ref('value'),
     flags: anyOf({ type: 'array', items: { type: 'string' } }, { type: 'string' }),
@@ -144,6 +151,7 @@ export function scenarioSchema(): Schema {
     patches: { type: 'array', items: { enum: Object.keys(PATCHES) } },
     machine: { type: 'object', description: 'overrides of the default machine (machine.md)' },
     steps: { type: 'array', items: ref('step') },
+    fail_nth: failNth('the Nth fault point of the run fails (ENOMEM or EFAULT at that site); 0: none'),
   };
   const properties: Schema = {};
   for (const k of topKeys()) properties[k] = top[k] ?? {};

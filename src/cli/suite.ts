@@ -24,6 +24,8 @@ export interface SuiteOptions {
   kernel?: string;
   patch?: string[];
   bail?: boolean;
+  /** --fail-nth */
+  failNth?: number;
 }
 
 /** One file's outcome: its results in document order, or the input error that stopped its loading. */
@@ -81,6 +83,7 @@ export function loadFile(file: string, opts: SuiteOptions): Scenario[] {
         patches: opts.patch ?? [],
         nodeFamily,
         pausePoints,
+        ...(opts.failNth !== undefined ? { failNth: opts.failNth } : {}),
       }),
     );
   }

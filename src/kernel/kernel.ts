@@ -2,6 +2,7 @@
 // points a scenario uses. Every call returns a SysResult; nothing a user
 // passes makes it throw.
 import { asEventFd, EVENTFD_OPS, type EventFd, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from './eventfd.js';
+import { FaultInjector } from './fault.js';
 import type { CallCtx } from './file.js';
 import { OpenFile } from './file.js';
 import { DEFAULT_MACHINE, type Machine } from './machine.js';
@@ -102,6 +103,10 @@ export class Kernel {
   diagnostics: Diagnostic[] = [];
   /** per-driver global state (the vsock CID hash, ...), keyed by the driver's name */
   readonly globals = new Map<string, unknown>();
+  /** fail_nth: the allocations and user copies that fail on purpose (fault.ts) */
+  readonly fault = new FaultInjector();
+  /** every memory object made, for the end-of-run leak check (pages still pinned) */
+  readonly objects: MemObject[] = [];
   private nextPid = 100;
   private nextFile = 1;
   private nextMm = 1;
@@ -119,6 +124,7 @@ export class Kernel {
   spawn(name: string, caps: Caps = ALL_CAPS): Process {
     const base = MM_BASE - BigInt(this.spawned++) * MM_STRIDE;
     const mm = new Mm(this.nextMm++, base);
+    mm.fault = this.fault;
     const p = new Process(this.nextPid++, name, mm, caps);
     this.mapScratch(p);
     this.processes.push(p);
@@ -128,6 +134,7 @@ export class Kernel {
   /** fork(): the same open files under the same numbers, and a copy of the address space. */
   fork(parent: Process, name: string, caps?: Caps): Process {
     const mm = parent.mm.clone(this.nextMm++, () => this.nextObject++);
+    for (const v of mm.vmas) if (!this.objects.includes(v.obj)) this.objects.push(v.obj);
     const p = new Process(this.nextPid++, name, mm, caps ?? parent.caps);
     for (const [fd, f] of parent.fds.sorted()) {
       f.refs++;
@@ -149,8 +156,18 @@ export class Kernel {
     p.exited = true;
   }
 
+  /** Fault point of an allocation by `proc` in task context (fault.ts): true when it must fail. */
+  allocFails(proc: Process, site: string): boolean {
+    return this.fault.alloc(proc.mm, site);
+  }
+
   newObjectId(): number {
     return this.nextObject++;
+  }
+
+  private track(o: MemObject): MemObject {
+    this.objects.push(o);
+    return o;
   }
 
   scratch(p: Process): bigint {
@@ -162,7 +179,7 @@ export class Kernel {
     p.mm.insert({
       start,
       end: start + SCRATCH_SIZE,
-      obj: new MemObject('anon', SCRATCH_SIZE, this.nextObject++),
+      obj: this.track(new MemObject('anon', SCRATCH_SIZE, this.nextObject++)),
       pgoff: 0n,
       prot: PROT_READ | PROT_WRITE,
       shared: false,
@@ -257,6 +274,8 @@ export class Kernel {
   }
 
   eventfd(proc: Process, initval = 0n): SysResult {
+    if (this.allocFails(proc, 'do_eventfd: kmalloc ctx'))
+      return fail('ENOMEM', 'do_eventfd', '!ctx (kmalloc)');
     const e: EventFd = { count: initval, waiters: new Set() };
     const f = this.newFile('anon_inode:[eventfd]', O_RDWR | O_NONBLOCK, EVENTFD_OPS, e);
     return ok(this.installFd(proc, f as OpenFile));
@@ -283,7 +302,7 @@ export class Kernel {
     } else {
       start = proc.mm.allocate(len);
     }
-    const obj = req.object ?? new MemObject(req.kind, len, this.nextObject++);
+    const obj = req.object ?? this.track(new MemObject(req.kind, len, this.nextObject++));
     const vma: Vma = { start, end: start + len, obj, pgoff: 0n, prot: req.prot, shared: req.kind !== 'anon' };
     proc.mm.insert(vma);
     return ok(start);
@@ -311,7 +330,7 @@ export class Kernel {
     const r = f.ops.mmap(this.ctx(proc), f, { pgoff: offset / PAGE_SIZE, size: len, prot, shared });
     if (!r.ok) return r;
     const start = proc.mm.allocate(len);
-    const obj = new MemObject('device', len, this.nextObject++);
+    const obj = this.track(new MemObject('device', len, this.nextObject++));
     proc.mm.insert({ start, end: start + len, obj, pgoff: offset, prot, shared, io: true });
     return ok(start);
   }

@@ -2,7 +2,11 @@
 // are placed top-down from a per-mm base, so addresses are deterministic.
 // copy_from_user / copy_to_user check these mappings as the kernel's fault
 // path would: an address with no mapping, or without the needed protection, is
-// EFAULT at the call site.
+// EFAULT at the call site. copyFromUser / copyToUser are fault points (fault.ts):
+// an injected fault fails them before any access check, as should_fail_usercopy()
+// comes first in _copy_from_user; readUser / writeUser are the same accesses
+// without one (get_user / put_user, kernel threads, and the runner's own reads).
+import type { FaultInjector } from './fault.js';
 
 export const PAGE_SIZE = 0x1000n;
 /** Copies up to this many bytes go byte by byte: a subarray view costs more than the loop (IOTLB messages). */
@@ -97,6 +101,8 @@ export interface Vma {
 export class Mm {
   /** sorted by start, non-overlapping */
   readonly vmas: Vma[] = [];
+  /** the kernel's fault injector (set by the kernel that made this address space) */
+  fault: FaultInjector | undefined;
   #scratch: Vma | undefined;
 
   constructor(
@@ -199,8 +205,20 @@ export class Mm {
     return this.walk(addr, len, prot, () => {});
   }
 
-  /** copy_from_user: the bytes, or undefined where the kernel would get EFAULT. */
+  /** copy_from_user: the bytes, or undefined where the kernel would get EFAULT (or a fault is injected). */
   copyFromUser(addr: bigint, len: number): Uint8Array | undefined {
+    if (this.fault?.copy(this, 'copy_from_user')) return undefined;
+    return this.readUser(addr, len);
+  }
+
+  /** copy_to_user: false where the kernel would get EFAULT or a fault is injected (nothing is written then). */
+  copyToUser(addr: bigint, data: Uint8Array): boolean {
+    if (this.fault?.copy(this, 'copy_to_user')) return false;
+    return this.writeUser(addr, data);
+  }
+
+  /** get_user-style read: copy_from_user's checks without a fault point. */
+  readUser(addr: bigint, len: number): Uint8Array | undefined {
     const out = new Uint8Array(len);
     return this.copyFromUserInto(addr, out, 0, len) ? out : undefined;
   }
@@ -224,8 +242,8 @@ export class Mm {
     return this.walk(addr, len, PROT_READ, (vma, off, done, n) => vma.obj.readInto(off, dst, at + done, n));
   }
 
-  /** copy_to_user: false where the kernel would get EFAULT (nothing is written then). */
-  copyToUser(addr: bigint, data: Uint8Array): boolean {
+  /** put_user-style write: copy_to_user's checks without a fault point. */
+  writeUser(addr: bigint, data: Uint8Array): boolean {
     if (!this.accessible(addr, data.length, PROT_WRITE)) return false;
     return this.walk(addr, data.length, PROT_WRITE, (vma, off, done, n) =>
       vma.obj.write(off, data.subarray(done, done + n)),
@@ -235,6 +253,7 @@ export class Mm {
   /** fork(): shared mappings keep their objects, private ones are copied. */
   clone(id: number, newObjectId: () => number): Mm {
     const mm = new Mm(id, this.top);
+    mm.fault = this.fault;
     for (const v of this.vmas) mm.vmas.push({ ...v, obj: v.shared ? v.obj : v.obj.copy(newObjectId()) });
     return mm;
   }

@@ -27,6 +27,8 @@ export interface DriverModule {
   state?(k: Kernel, tables: StateTables): void;
   /** conditions of the final state the kernel does not report */
   stateDiagnostics?(k: Kernel): Diagnostic[];
+  /** once every process has exited: what this family still holds (kernelLeaks, leaks.ts), one line each */
+  leaks?(k: Kernel): string[];
   /** the sysfs files (and the /dev directories) this driver family serves */
   sysfs?: SysfsHook;
 }

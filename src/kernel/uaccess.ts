@@ -1,4 +1,5 @@
-// get_user / put_user / copy_{from,to}_user against the caller's mappings.
+// get_user / put_user / copy_{from,to}_user against the caller's mappings. get_user and
+// put_user are not fault points (x86 has no should_fail in them); the copy_* forms are (fault.ts).
 
 import {
   decodeStruct,
@@ -13,15 +14,28 @@ import type { Mm } from './memory.js';
 
 /** get_user of one scalar: undefined where the kernel gets EFAULT. */
 export function getUser(mm: Mm, addr: bigint, type: Scalar): bigint | undefined {
+  const b = mm.readUser(addr, SCALAR_SIZE[type]);
+  return b ? readScalar(b, 0, type) : undefined;
+}
+
+/** copy_from_user of one scalar (`copy_from_user(&features, argp, sizeof features)`): a fault point. */
+export function copyScalarFromUser(mm: Mm, addr: bigint, type: Scalar): bigint | undefined {
   const b = mm.copyFromUser(addr, SCALAR_SIZE[type]);
   return b ? readScalar(b, 0, type) : undefined;
+}
+
+/** copy_to_user of one scalar: a fault point. */
+export function copyScalarToUser(mm: Mm, addr: bigint, type: Scalar, v: bigint): boolean {
+  const b = new Uint8Array(SCALAR_SIZE[type]);
+  writeScalar(b, 0, type, v);
+  return mm.copyToUser(addr, b);
 }
 
 /** put_user of one scalar: false where the kernel gets EFAULT. */
 export function putUser(mm: Mm, addr: bigint, type: Scalar, v: bigint): boolean {
   const b = new Uint8Array(SCALAR_SIZE[type]);
   writeScalar(b, 0, type, v);
-  return mm.copyToUser(addr, b);
+  return mm.writeUser(addr, b);
 }
 
 /** copy_from_user of a whole struct. */

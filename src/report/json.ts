@@ -2,6 +2,7 @@
 // output's key order is the spec's and never depends on how the runner happened to fill a record; the
 // text holds nothing that varies between runs, so the same results always give the same bytes.
 
+import type { FaultRecord } from '../kernel/fault.js';
 import type { Site } from '../kernel/result.js';
 import type { RunState, ScenarioResult, StepRecord } from '../scenario/run-result.js';
 import { STATE_KEYS } from '../scenario/run-result.js';
@@ -35,6 +36,9 @@ export function scenarioJson(r: ScenarioResult): Record<string, unknown> {
   o.state = stateJson(r.state);
   o.diagnostics = r.diagnostics.map((d) => ({ step: d.step, code: d.code, message: d.message }));
   if (r.error) o.error = { line: r.error.line, column: r.error.column, message: r.error.message };
+  // Not in scenario.md's contract yet (README, "Fault injection"): only in runs with fail_nth.
+  if (r.failNth !== undefined) o.fail_nth = r.failNth;
+  if (r.faults) o.faults = { points: r.faults.points, injected: r.faults.injected.map(faultJson) };
   return o;
 }
 
@@ -63,10 +67,15 @@ export function stepJson(s: StepRecord): Record<string, unknown> {
   if (s.skipped) o.skipped = true;
   if (s.bug) o.bug = { site: siteJson(s.bug.site), stack: [...s.bug.stack] };
   if (s.note !== undefined) o.note = s.note;
+  if (s.faults) o.faults = s.faults.map(faultJson);
   return o;
 }
 
-function stateJson(state: RunState): Record<string, unknown> {
+function faultJson(f: FaultRecord): Record<string, unknown> {
+  return { step: f.step, nth: f.nth, scope: f.scope, kind: f.kind, site: f.site };
+}
+
+export function stateJson(state: RunState): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   for (const k of STATE_KEYS) o[k] = (state[k] ?? []).map(jsonValue);
   for (const [k, rows] of Object.entries(state)) {

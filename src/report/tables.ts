@@ -46,6 +46,8 @@ export function renderText(r: ScenarioResult, opts: TextOptions): string {
   if (long) out.push(summary(r.stepTotals));
   if (shown.length > 0) out.push(stepTable(shown, count, c));
 
+  const faults = faultSummary(r);
+  if (faults !== undefined) out.push(c.magenta(faults));
   const notes = shown.flatMap((s) => stepNotes(s, c));
   if (notes.length > 0) out.push(c.bold('notes and diagnostics:'), ...notes);
   const failures = steps.filter((s) => s.expect === 'fail');
@@ -161,7 +163,19 @@ function stepNotes(s: StepRecord, c: ChalkInstance): string[] {
     lines.push(`${tag} ${c.red.bold('kernel BUG')} in ${fn} (${check})${stack}`);
   }
   if (s.note !== undefined) lines.push(`${tag} ${c.dim(`note: ${oneLine(s.note)}`)}`);
+  for (const f of s.faults ?? []) {
+    const which = f.scope === 'run' ? `fail_nth ${f.nth}` : `the step's fail_nth ${f.nth}`;
+    lines.push(`${tag} ${c.magenta(`fault injected at ${f.site} (${which})`)}`);
+  }
   return lines;
+}
+
+/** The fail_nth line under the steps: how many fault points the run reached, and whether one fired. */
+function faultSummary(r: ScenarioResult): string | undefined {
+  if (!r.faults) return undefined;
+  const n = r.faults.injected.length;
+  const armed = r.failNth !== undefined ? `fail_nth ${r.failNth}: ` : '';
+  return `${armed}${n === 0 ? 'no fault injected' : `${n} fault(s) injected`}; the run reached ${r.faults.points} fault point(s)`;
 }
 
 function stateKeys(r: ScenarioResult): string[] {

@@ -211,7 +211,7 @@ export function buildArg(
       arg: addr,
       readOut: reads
         ? () => {
-            const b = ps.proc.mm.copyFromUser(addr, bytes.length);
+            const b = ps.proc.mm.readUser(addr, bytes.length);
             return b ? decode(b) : null;
           }
         : NO_OUT,

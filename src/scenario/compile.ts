@@ -49,6 +49,18 @@ export interface CompileOptions {
   nodeFamily(path: string): Family | undefined;
   /** the named points a driver unbind passes on this profile and machine (for pause_at checks) */
   pausePoints?(profile: KernelProfile, machine: Machine): readonly string[];
+  /** --fail-nth: overrides every scenario's fail_nth (0: none) */
+  failNth?: number;
+}
+
+/** fail_nth's range: /proc/.../fail-nth takes an unsigned int (kstrtouint); 0 injects nothing. */
+export const FAIL_NTH_MAX = 0xffffffff;
+
+/** A fail_nth value, or the reason it is not one. */
+export function failNthValue(v: unknown): number | string {
+  if (typeof v !== 'bigint' || v < 0n || v > BigInt(FAIL_NTH_MAX))
+    return `fail_nth: expected an integer from 0 to ${FAIL_NTH_MAX} (the Nth fault point fails; 0: none), got ${describe(v)}`;
+  return Number(v);
 }
 
 export { isMap } from './compile-util.js';
@@ -159,6 +171,13 @@ export function compileScenario(file: string, doc: LoadedDocument, opts: Compile
   if (isMachineError(machine)) c.fail(['machine', ...machine.path], machine.message);
   if (v.steps === undefined) c.fail([], 'missing required key "steps"');
   if (!Array.isArray(v.steps)) c.fail(['steps'], 'steps: expected a list of steps');
+  let failNth: number | undefined;
+  if (v.fail_nth !== undefined) {
+    const n = failNthValue(v.fail_nth);
+    if (typeof n === 'string') c.fail(['fail_nth'], n);
+    failNth = n;
+  }
+  if (opts.failNth !== undefined) failNth = opts.failNth;
   const scope = new NameScope();
   const points = opts.pausePoints?.(prof, machine) ?? [];
   const steps: Step[] = [];
@@ -166,7 +185,17 @@ export function compileScenario(file: string, doc: LoadedDocument, opts: Compile
   for (let i = 0; i < raws.length; i++) {
     steps.push(compileStep(c, raws[i], i, scope, prof.families, opts, points));
   }
-  return { file, doc, name, ...(description ? { description } : {}), kernel, patches, machine, steps };
+  return {
+    file,
+    doc,
+    name,
+    ...(description ? { description } : {}),
+    kernel,
+    patches,
+    machine,
+    steps,
+    ...(failNth ? { failNth } : {}),
+  };
 }
 
 function compileStep(
@@ -217,6 +246,10 @@ function compileStep(
     }
   }
   if (raw.note !== undefined) c.string(raw.note, [...path, 'note'], 'note');
+  if (raw.fail_nth !== undefined) {
+    const n = failNthValue(raw.fail_nth);
+    if (typeof n === 'string') c.fail([...path, 'fail_nth'], n);
+  }
   const step: Step = { index, action, main: raw[action], raw, process: procName, path };
   const sp = (k: string | number): YamlPath => [...path, k];
   const checkRefs = (val: unknown, p: YamlPath, extra?: ReadonlySet<string>) =>

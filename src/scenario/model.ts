@@ -33,7 +33,7 @@ export type Action = (typeof ACTIONS)[number];
 /** Actions of the contract that belong to driver families not built yet (VFIO, PCI sysfs). */
 export const NOT_YET: ReadonlySet<Action> = new Set();
 
-export const COMMON_KEYS = ['process', 'as', 'save', 'expect', 'note', 'pause_at'] as const;
+export const COMMON_KEYS = ['process', 'as', 'save', 'expect', 'note', 'pause_at', 'fail_nth'] as const;
 
 /** The keys each action takes besides the common ones. */
 export const ACTION_KEYS: Readonly<Record<Action, readonly string[]>> = {
@@ -84,4 +84,6 @@ export interface Scenario {
   readonly patches: string[];
   readonly machine: Machine;
   readonly steps: Step[];
+  /** fail_nth: the Nth fault point of the run fails (src/kernel/fault.ts); absent or 0: none */
+  readonly failNth?: number;
 }

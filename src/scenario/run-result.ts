@@ -1,6 +1,7 @@
 // What a run produces, before any rendering. Values stay exact (bigint); only
 // src/report turns them into text or JSON. The shape mirrors the JSON contract
 // of scenario.md ("What a run prints").
+import type { FaultRecord } from '../kernel/fault.js';
 import type { Diagnostic } from '../kernel/registry.js';
 import type { Site } from '../kernel/result.js';
 import type { StepTotals } from './step-log.js';
@@ -40,6 +41,8 @@ export interface StepRecord {
   skipped?: true;
   bug?: { site: Site; stack: string[] };
   note?: string;
+  /** faults injected while this step ran (fail_nth) */
+  faults?: FaultRecord[];
 }
 
 export type StateRowOut = Record<string, OutValue>;
@@ -93,4 +96,8 @@ export interface ScenarioResult {
   /** every step's diagnostics with its index, then the final state's with step null */
   diagnostics: { step: number | null; code: string; message: string }[];
   error?: RunError;
+  /** the run's fail_nth (scenario key or --fail-nth), when one was armed */
+  failNth?: number;
+  /** with fail_nth (the run's or a step's): every injected fault, and how many fault points the run reached */
+  faults?: { points: number; injected: FaultRecord[] };
 }

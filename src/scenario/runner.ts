@@ -50,6 +50,7 @@ export function runScenario(s: Scenario, setup: RunSetup): ScenarioResult {
   if (typeof profile === 'string') throw new Error(`internal: ${profile}`);
   const k = new Kernel(profile, s.machine);
   setup.register(k);
+  if (s.failNth) k.fault.armRun(s.failNth);
   const rt = new Runtime(k, s);
   const main = k.spawn('main');
   rt.procs.set('main', { name: 'main', proc: main, fds: new Map(), maps: new Map() });
@@ -80,8 +81,13 @@ export function runScenario(s: Scenario, setup: RunSetup): ScenarioResult {
     result.ok = false;
     result.error = { line: err.line, column: err.column, message: err.message };
   }
+  k.fault.step = null;
   result.state = snapshot(rt, taskRows(tasks));
   result.stepTotals = log.totals();
+  if (s.failNth) result.failNth = s.failNth;
+  if (s.failNth || s.steps.some((x) => x.raw.fail_nth)) {
+    result.faults = { points: k.fault.points, injected: [...k.fault.injected] };
+  }
   for (const r of steps) for (const d of r.diagnostics) result.diagnostics.push({ step: r.index, ...d });
   for (const d of result.state.diagnostics) {
     result.diagnostics.push({ step: null, code: String(d.code), message: String(d.message) });
@@ -178,11 +184,22 @@ function runStep(rt: Runtime, step: Step, tasks: Task[]): StepRecord {
   }
   /** names this step defines, usable in its own expectation */
   const self = new Map<string, bigint>();
-  execute(rt, ps, step, rec, self, tasks);
-  save(rt, step, rec, self);
-  // a later step can end a wait: the waiting call continues inside it; then the step's diagnostics
-  // (its own and those of what continued) are complete and its expectation can look at them
-  retryWaiting(tasks);
+  const fault = rt.k.fault;
+  const injectedBefore = fault.injected.length;
+  fault.step = step.index;
+  // a step's fail_nth: as a write to the process's fail-nth right before the call (fault.ts)
+  if (typeof step.raw.fail_nth === 'bigint' && step.raw.fail_nth > 0n)
+    fault.armStep(ps.proc.mm, Number(step.raw.fail_nth));
+  try {
+    execute(rt, ps, step, rec, self, tasks);
+    save(rt, step, rec, self);
+    // a later step can end a wait: the waiting call continues inside it; then the step's diagnostics
+    // (its own and those of what continued) are complete and its expectation can look at them
+    retryWaiting(tasks);
+  } finally {
+    fault.disarmStep();
+  }
+  if (fault.injected.length > injectedBefore) rec.faults = fault.injected.slice(injectedBefore);
   rec.diagnostics.push(...rt.k.diagnostics);
   rt.k.diagnostics = [];
   const want = step.raw.expect;

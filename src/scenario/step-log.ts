@@ -12,9 +12,9 @@ export const NEIGHBOURS = 2;
 
 export type StepLogMode = 'all' | 'summary';
 
-/** What the text report prints a step for: a failed expectation or a diagnostic. */
+/** What the text report prints a step for: a failed expectation, a diagnostic or an injected fault. */
 export function isInteresting(r: StepRecord): boolean {
-  return r.expect === 'fail' || r.diagnostics.length > 0;
+  return r.expect === 'fail' || r.diagnostics.length > 0 || r.faults !== undefined;
 }
 
 /**

@@ -138,7 +138,7 @@ export function doMessage(rt: Runtime, ps: ProcState, step: Step, rec: StepRecor
         const fields = outcomeFields(o);
         let out: OutValue = null;
         if (o.ok === true && typeof o.ret === 'number' && o.ret > 0) {
-          const b = ps.proc.mm.copyFromUser(addr, o.ret);
+          const b = ps.proc.mm.readUser(addr, o.ret);
           if (b) out = isEventfd ? { value: new DataView(b.buffer).getBigUint64(0, true) } : decodeMessage(b);
         }
         return { ...fields, out };

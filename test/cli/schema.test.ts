@@ -105,7 +105,19 @@ describe('vioctl schema', () => {
     const steps = (defs.step as S).oneOf as S[];
     const ioctl = steps.find((s) => (s.required as string[])[0] === 'ioctl')!;
     expect(Object.keys(ioctl.properties as S).sort()).toEqual(
-      ['ioctl', 'process', 'as', 'save', 'expect', 'note', 'pause_at', 'fd', 'arg', 'argp'].sort(),
+      [
+        'ioctl',
+        'process',
+        'as',
+        'save',
+        'expect',
+        'note',
+        'pause_at',
+        'fail_nth',
+        'fd',
+        'arg',
+        'argp',
+      ].sort(),
     );
   });
 });

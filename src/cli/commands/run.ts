@@ -16,6 +16,7 @@ import type { Scenario } from '../../scenario/model.js';
 import type { ScenarioResult } from '../../scenario/run-result.js';
 import { runScenario } from '../../scenario/runner.js';
 import { exitStatus } from '../exit-status.js';
+import { parseFailNth } from '../fail-nth-option.js';
 
 export interface RunOptions {
   json?: boolean;
@@ -23,6 +24,8 @@ export interface RunOptions {
   patch?: string[];
   color?: boolean;
   allSteps?: boolean;
+  /** --fail-nth, as given */
+  failNth?: string;
 }
 
 /** The scenario files named: files as given, folders searched for *.yaml / *.yml in sorted order. */
@@ -55,7 +58,7 @@ export function pausePoints(profile: KernelProfile, machine: Machine): readonly 
   return k.sysfsPoints('/sys/bus/pci/drivers/vfio-pci/unbind');
 }
 
-export function loadScenarios(paths: readonly string[], opts: RunOptions): Scenario[] {
+export function loadScenarios(paths: readonly string[], opts: RunOptions, failNth?: number): Scenario[] {
   const scenarios: Scenario[] = [];
   for (const file of scenarioFiles(paths)) {
     let text: string;
@@ -72,6 +75,7 @@ export function loadScenarios(paths: readonly string[], opts: RunOptions): Scena
           patches: opts.patch ?? [],
           nodeFamily,
           pausePoints,
+          ...(failNth !== undefined ? { failNth } : {}),
         }),
       );
     }
@@ -80,9 +84,14 @@ export function loadScenarios(paths: readonly string[], opts: RunOptions): Scena
 }
 
 export async function runCommand(paths: string[], opts: RunOptions): Promise<number> {
+  const failNth = opts.failNth === undefined ? undefined : parseFailNth(opts.failNth);
+  if (typeof failNth === 'string') {
+    process.stderr.write(`error: ${failNth}\n`);
+    return 2;
+  }
   let scenarios: Scenario[];
   try {
-    scenarios = loadScenarios(paths, opts);
+    scenarios = loadScenarios(paths, opts, failNth);
   } catch (e) {
     if (e instanceof InputError) {
       process.stderr.write(`${e.format()}\n`);

@@ -7,6 +7,7 @@ import { toJunit } from '../../report/junit.js';
 import { InputError } from '../../scenario/input-error.js';
 import type { ScenarioResult } from '../../scenario/run-result.js';
 import { exitStatus } from '../exit-status.js';
+import { parseFailNth } from '../fail-nth-option.js';
 import { POOL_MIN_FILES, runPool } from '../pool.js';
 import { statusLine } from '../status-line.js';
 import { type FileOutcome, parseShard, runFiles, settle, shardFiles, suiteFiles } from '../suite.js';
@@ -20,6 +21,8 @@ export interface TestOptions {
   bail?: boolean;
   jobs?: string;
   color?: boolean;
+  /** --fail-nth, as given */
+  failNth?: string;
 }
 
 const REPORTERS = ['text', 'junit', 'json'];
@@ -69,8 +72,14 @@ export async function testCommand(paths: string[], opts: TestOptions): Promise<n
   }
   const n = workers(opts.jobs, files.length);
   if (typeof n === 'string') return usage(n);
+  const failNth = opts.failNth === undefined ? undefined : parseFailNth(opts.failNth);
+  if (typeof failNth === 'string') return usage(failNth);
 
-  const suite = { ...(opts.kernel !== undefined ? { kernel: opts.kernel } : {}), patch: opts.patch ?? [] };
+  const suite = {
+    ...(opts.kernel !== undefined ? { kernel: opts.kernel } : {}),
+    patch: opts.patch ?? [],
+    ...(failNth !== undefined ? { failNth } : {}),
+  };
   const bail = opts.bail === true;
   const status = statusLine(files.length);
   let filesDone = 0;

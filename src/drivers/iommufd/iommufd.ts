@@ -203,18 +203,20 @@ export function detachDevice(k: Kernel, ictx: IommufdCtx, d: IommufdDevice): voi
 /** The ucmd: iommufd_fops_ioctl's size rules (§3.3), the struct read at the kernel's size. */
 function ucmd(ctx: CallCtx, arg: bigint, def: StructDef, min: number): Record<string, bigint> | Fail {
   const fn = 'iommufd_fops_ioctl';
-  const h = ctx.proc.mm.copyFromUser(arg, 4);
+  // get_user and check_zeroed_user's unsafe_get_user are no fault points; copy_from_user is
+  const h = ctx.proc.mm.readUser(arg, 4);
   if (!h) return fail('EFAULT', fn, 'get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer)');
   const size = new DataView(h.buffer).getUint32(0, true);
   if (size < min) return fail('EINVAL', fn, 'ucmd.user_size < op->min_size');
-  const b = ctx.proc.mm.copyFromUser(arg, Math.min(size, def.size));
-  if (!b) return fail('EFAULT', 'copy_struct_from_user', 'copy_from_user');
   if (size > def.size) {
-    // copy_struct_from_user: a larger struct must have a zero tail (checked up to 4 KiB here)
-    const tail = ctx.proc.mm.copyFromUser(arg + BigInt(def.size), Math.min(size - def.size, 4096));
+    // copy_struct_from_user: a larger struct must have a zero tail (checked up to 4 KiB here),
+    // checked before the copy
+    const tail = ctx.proc.mm.readUser(arg + BigInt(def.size), Math.min(size - def.size, 4096));
     if (!tail) return fail('EFAULT', 'copy_struct_from_user', 'check_zeroed_user');
     if (tail.some((x) => x !== 0)) return fail('E2BIG', 'copy_struct_from_user', 'check_zeroed_user() == 0');
   }
+  const b = ctx.proc.mm.copyFromUser(arg, Math.min(size, def.size));
+  if (!b) return fail('EFAULT', 'copy_struct_from_user', 'copy_from_user');
   const full = new Uint8Array(def.size);
   full.set(b);
   const o: Record<string, bigint> = {};
@@ -224,7 +226,8 @@ function ucmd(ctx: CallCtx, arg: bigint, def: StructDef, min: number): Record<st
 
 /** iommufd_ucmd_respond: copies back min(user size, kernel size) bytes. */
 function respond(ctx: CallCtx, arg: bigint, def: StructDef, v: Record<string, bigint>): SysResult {
-  const h = ctx.proc.mm.copyFromUser(arg, 4)!;
+  // ucmd.user_size as read on entry (the re-read is vioctl's, not a kernel copy)
+  const h = ctx.proc.mm.readUser(arg, 4)!;
   const size = new DataView(h.buffer).getUint32(0, true);
   const b = new Uint8Array(def.size);
   for (const f of def.fields) writeScalar(b, f.offset, f.type, v[f.name] ?? 0n);
@@ -370,4 +373,6 @@ export const iommufdDriver: DriverModule = {
   open(_ctx: CallCtx, _path: string, _flags: number, fileId: number): Opened {
     return openIommufd(fileId, false);
   },
+  leaks: (k: Kernel): string[] =>
+    [...owners(k).entries()].map(([g, o]) => `iommu group ${g.id} still claimed (${o.n} device(s))`),
 };

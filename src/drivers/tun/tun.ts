@@ -8,7 +8,7 @@ import type { CallCtx, FileOps, OpenFile } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { DriverModule, Opened } from '../../kernel/registry.js';
 import { type Fail, fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
-import { getUser } from '../../kernel/uaccess.js';
+import { copyScalarFromUser } from '../../kernel/uaccess.js';
 import { constantValue } from '../../uapi/constants.js';
 import { IFNAMSIZ, IFREQ_SIZE, TUN_IOCTLS } from '../../uapi/tun.js';
 
@@ -242,7 +242,7 @@ function ioctl(ctx: CallCtx, f: OpenFile<TunFile>, cmd: number, argp: bigint): S
     case TUNGETIFF:
       return getIffIoctl(ctx, iface, argp);
     case TUNSETVNETHDRSZ: {
-      const sz = getUser(ctx.proc.mm, argp, 's32');
+      const sz = copyScalarFromUser(ctx.proc.mm, argp, 's32');
       if (sz === undefined)
         return fail('EFAULT', FN_IOCTL, 'copy_from_user(&vnet_hdr_sz, argp, sizeof(vnet_hdr_sz))');
       if (sz < BigInt(VIRTIO_NET_HDR_SIZE)) {

@@ -75,7 +75,7 @@ export function dmaView(k: Kernel, iotlb: VhostIotlb, mm: Mm | null): DmaView {
       const out = new Uint8Array(len);
       let o = 0;
       for (const p of pieces) {
-        const b = mm ? mm.copyFromUser(p.addr, p.len) : physRead(k, p.addr, p.len);
+        const b = mm ? mm.readUser(p.addr, p.len) : physRead(k, p.addr, p.len);
         if (!b) return undefined;
         out.set(b, o);
         o += p.len;
@@ -88,7 +88,7 @@ export function dmaView(k: Kernel, iotlb: VhostIotlb, mm: Mm | null): DmaView {
       let o = 0;
       for (const p of pieces) {
         const chunk = data.subarray(o, o + p.len);
-        if (mm ? !mm.copyToUser(p.addr, chunk) : !physWrite(k, p.addr, chunk)) return false;
+        if (mm ? !mm.writeUser(p.addr, chunk) : !physWrite(k, p.addr, chunk)) return false;
         o += p.len;
       }
       return true;

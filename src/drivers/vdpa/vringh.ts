@@ -37,7 +37,9 @@ export function getDesc(dma: DmaView, vrh: Vringh): Chain | 'empty' | 'error' {
   const idxB = dma.read(vrh.avail + 2n, 2);
   if (!idxB) return 'error';
   if (u16(idxB) === vrh.lastAvailIdx) return 'empty';
-  const slot = vrh.lastAvailIdx % vrh.num;
+  // __vringh_iov: `last_avail_idx & (vring.num - 1)` in u32. A vq made ready without a num (0) masks
+  // with 0xffffffff, and the head check below then fails every head (-EINVAL), as in the kernel.
+  const slot = vrh.lastAvailIdx & ((vrh.num - 1) >>> 0);
   const headB = dma.read(vrh.avail + 4n + BigInt(2 * slot), 2);
   if (!headB) return 'error';
   const head = u16(headB);

@@ -36,6 +36,9 @@ function setIommu(ctx: CallCtx, c: Container, type: bigint): SysOutcome {
       fn,
       'no driver claims the type (driver->ops->ioctl(NULL, VFIO_CHECK_EXTENSION) <= 0)',
     );
+  // vfio_iommu_type1_open's kzalloc comes before its type switch: ERR_PTR(-ENOMEM), the container unchanged
+  if (ctx.k.allocFails(ctx.proc, 'vfio_iommu_type1_open: kzalloc iommu'))
+    return fail('ENOMEM', 'vfio_iommu_type1_open', '!iommu (kzalloc)');
   const iommu = type1Open(ctx.k, type);
   if (!iommu) return fail('EINVAL', 'vfio_iommu_type1_open', 'default: -EINVAL');
   for (const g of c.groups) {

@@ -308,6 +308,7 @@ function mapDma(ctx: CallCtx, iommu: Type1, arg: bigint): SysResult {
   if (!iovaValid(k, iova, iova + size - 1n))
     return fail('EINVAL', fn, '!vfio_iommu_iova_dma_valid(iommu, iova, iova + size - 1)');
   // vfio_pin_map_dma → vfio_pin_pages_remote: every page must be there to pin.
+  if (k.allocFails(ctx.proc, 'vfio_dma_do_map: kzalloc dma')) return fail('ENOMEM', fn, '!dma (kzalloc)');
   const need = prot & 2 ? PROT_WRITE : PROT_READ;
   if (!ctx.proc.mm.accessible(vaddr, Number(size), need))
     return fail('EFAULT', 'vaddr_get_pfns', 'pin_user_pages_remote() faulted');

@@ -3,7 +3,7 @@
 import type { CallCtx } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { DriverModule, Opened, StateTables } from '../../kernel/registry.js';
-import type { Fail } from '../../kernel/result.js';
+import { type Fail, fail } from '../../kernel/result.js';
 import { openIommufd } from '../iommufd/iommufd.js';
 import { pciBus } from '../pci/bus.js';
 import { CONTAINER_OPS, newContainer } from './container.js';
@@ -48,6 +48,9 @@ export const vfioDriver: DriverModule = {
     if (path === '/dev/vfio/vfio') {
       // CONFIG_IOMMUFD_VFIO_CONTAINER: iommufd's vfio_misc_dev is the node (iommufd_fops_open)
       if (ctx.k.profile.has('iommufd-vfio-container')) return openIommufd(fileId, true);
+      // vfio_fops_open: kzalloc of the container, -ENOMEM
+      if (ctx.k.allocFails(ctx.proc, 'vfio_fops_open: kzalloc container'))
+        return fail('ENOMEM', 'vfio_fops_open', '!container (kzalloc)');
       return { ops: CONTAINER_OPS, priv: newContainer(ctx.k) } as Opened;
     }
     const g = openGroup(ctx.k, groupId(path)!);
@@ -57,4 +60,26 @@ export const vfioDriver: DriverModule = {
   },
   state,
   stateDiagnostics: vfioDiagnostics,
+  leaks: vfioLeaks,
 };
+
+/** Once every process has exited: no container, no group or device reference, no locked_vm left. */
+function vfioLeaks(k: Kernel): string[] {
+  const s = vfio(k);
+  const out: string[] = [];
+  for (const c of s.containers) out.push(`container ${c.id} still allocated (${c.groups.length} group(s))`);
+  for (const g of s.all) {
+    if (g.openedFile !== null) out.push(`group ${g.id} still open (file ${g.openedFile})`);
+    if (g.containerUsers !== 0) out.push(`group ${g.id}: container_users = ${g.containerUsers}`);
+    if (g.container) out.push(`group ${g.id} still attached to container ${g.container.id}`);
+    if (g.kvmHolders.size > 0 || g.kvm) out.push(`group ${g.id} still held by kvm`);
+  }
+  for (const d of s.devices.values()) {
+    if (d.openCount !== 0 || d.files.size > 0) out.push(`device ${d.pci.bdf}: open_count = ${d.openCount}`);
+  }
+  // type1's mm->locked_vm accounting (type1.ts keeps it in k.globals)
+  const locked = k.globals.get('mm-locked-vm') as Map<{ id: number }, bigint> | undefined;
+  for (const [mm, pages] of locked ?? [])
+    if (pages !== 0n) out.push(`mm ${mm.id}: locked_vm = ${pages} page(s)`);
+  return out;
+}

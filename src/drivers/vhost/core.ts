@@ -5,7 +5,7 @@ import { asEventFd } from '../../kernel/eventfd.js';
 import type { CallCtx, OpenFile } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { type Fail, fail, ok, type SysResult } from '../../kernel/result.js';
-import { copyStructFromUser, copyStructToUser, getUser } from '../../kernel/uaccess.js';
+import { copyScalarFromUser, copyStructFromUser, copyStructToUser, getUser } from '../../kernel/uaccess.js';
 import {
   vhost_memory,
   vhost_memory_region,
@@ -42,7 +42,51 @@ export const NR = {
   GET_BACKEND_FEATURES: vhostIoctl('VHOST_GET_BACKEND_FEATURES').number,
 } as const;
 
-/** vhost_dev_set_owner's ENOMEM/worker paths are not modelled: the limits that fail them are not in scenarios. */
+/**
+ * vhost_dev_set_owner's allocations, in the release's order: 6.1 creates the worker kthread
+ * (kthread_create's kmalloc) before vhost_dev_alloc_iovecs; the vhost_task profiles (6.6 on) allocate
+ * the iovecs first, then vhost_worker_create (kzalloc of the worker, then vhost_task_create's), as
+ * 6.12 does; 6.4's first vhost_task code still made the worker first, and the swap came with the
+ * multi-worker rework after it (not checked against 6.6's source: no profile models 6.4, so
+ * 'vhost-worker-task' stands for the later order). Every vq
+ * gets indirect, log and heads, all three allocated before the check (log and heads have iov_limit
+ * entries: UIO_MAXIOV for vhost-net and vhost-vsock; vhost-vdpa's 0 is ZERO_SIZE_PTR, no slab
+ * allocation, and it has no worker). Any failure is -ENOMEM and unwinds everything before it (the
+ * worker stopped, the iovecs freed, the mm detached): the device stays without owner.
+ */
+function ownerAllocs(ctx: CallCtx, dev: VhostDev): Fail | null {
+  const k = ctx.k;
+  const p = ctx.proc;
+  const fn = 'vhost_dev_set_owner';
+  const vdpa = dev.family === 'vhost-vdpa';
+  const iovecs = (): Fail | null => {
+    for (const vq of dev.vqs) {
+      const site = `vhost_dev_alloc_iovecs: kmalloc_array vq ${vq.index}`;
+      const indirect = k.allocFails(p, `${site} indirect`);
+      const log = !vdpa && k.allocFails(p, `${site} log`);
+      const heads = !vdpa && k.allocFails(p, `${site} heads`);
+      if (indirect || log || heads)
+        return fail('ENOMEM', 'vhost_dev_alloc_iovecs', '!vq->indirect || !vq->log || !vq->heads');
+    }
+    return null;
+  };
+  const worker = (): Fail | null => {
+    if (vdpa) return null;
+    if (!k.profile.has('vhost-worker-task')) {
+      return k.allocFails(p, 'kthread_create_on_node: kmalloc create')
+        ? fail('ENOMEM', fn, 'IS_ERR(worker) (kthread_create: -ENOMEM)')
+        : null;
+    }
+    if (
+      k.allocFails(p, 'vhost_worker_create: kzalloc worker') ||
+      k.allocFails(p, 'vhost_task_create: kzalloc vtsk')
+    )
+      return fail('ENOMEM', fn, '!worker (vhost_worker_create)');
+    return null;
+  };
+  return k.profile.has('vhost-worker-task') ? (iovecs() ?? worker()) : (worker() ?? iovecs());
+}
+
 export const MAX_MEM_REGIONS = 64;
 /** module parameter max_iotlb_entries of vhost.ko */
 export const MAX_IOTLB_ENTRIES = 2048;
@@ -62,6 +106,8 @@ export function checkOwner(ctx: CallCtx, dev: VhostDev, fn = 'vhost_dev_check_ow
 /** vhost_dev_set_owner */
 export function setOwner(ctx: CallCtx, dev: VhostDev): SysResult {
   if (hasOwner(dev)) return fail('EBUSY', 'vhost_dev_set_owner', 'vhost_dev_has_owner(dev)');
+  const e = ownerAllocs(ctx, dev);
+  if (e) return e;
   dev.owner = ctx.proc.mm;
   dev.ownerProc = ctx.proc;
   return ok(0);
@@ -75,10 +121,16 @@ export function newIotlb(k: Kernel): VhostIotlb {
   });
 }
 
-/** vhost_init_device_iotlb: a new, empty device IOTLB for the device and every vq. */
-export function initDeviceIotlb(k: Kernel, dev: VhostDev): void {
-  dev.iotlb = newIotlb(k);
+/**
+ * vhost_init_device_iotlb: a new, empty device IOTLB for the device and every vq. False when
+ * iotlb_alloc's kzalloc fails (-ENOMEM; the old IOTLB stays): both callers then return -EFAULT.
+ */
+export function initDeviceIotlb(ctx: CallCtx, dev: VhostDev): boolean {
+  if (ctx.k.allocFails(ctx.proc, 'vhost_init_device_iotlb: iotlb_alloc (vhost_iotlb_alloc kzalloc)'))
+    return false;
+  dev.iotlb = newIotlb(ctx.k);
   metaReset(dev);
+  return true;
 }
 
 /** The device IOTLB goes away: ring and buffer addresses are plain addresses again. */
@@ -210,18 +262,27 @@ function setMemory(ctx: CallCtx, dev: VhostDev, argp: bigint): SysResult {
   if (hdr.padding !== 0n) return fail('EOPNOTSUPP', fn, 'mem.padding');
   const n = Number(hdr.nregions);
   if (n > MAX_MEM_REGIONS) return fail('E2BIG', fn, 'mem.nregions > max_mem_regions');
+  // every failure below frees newmem (and newumem) and leaves the old table in place
+  if (ctx.k.allocFails(ctx.proc, 'vhost_set_memory: kvzalloc newmem'))
+    return fail('ENOMEM', fn, '!newmem (kvzalloc)');
   const bytes = ctx.proc.mm.copyFromUser(argp + BigInt(vhost_memory.size), n * vhost_memory_region.size);
   if (!bytes) return fail('EFAULT', fn, 'copy_from_user(newmem->regions, ...)');
+  if (ctx.k.allocFails(ctx.proc, 'vhost_set_memory: iotlb_alloc (vhost_iotlb_alloc kzalloc)'))
+    return fail('ENOMEM', fn, '!newumem (iotlb_alloc)');
   const newumem = newIotlb(ctx.k);
   const view = new DataView(bytes.buffer);
+  const mapFails = () => ctx.k.allocFails(ctx.proc, 'vhost_iotlb_add_range_ctx: kmalloc map');
   for (let i = 0; i < n; i++) {
     const o = i * vhost_memory_region.size;
     const gpa = view.getBigUint64(o, true);
     const size = view.getBigUint64(o + 8, true);
     const uaddr = view.getBigUint64(o + 16, true);
     const last = BigInt.asUintN(64, gpa + size - 1n);
-    if (newumem.addRange(gpa, last, uaddr, 0x3) !== 'ok') {
-      return fail('EFAULT', fn, 'vhost_iotlb_add_range(newumem, ...) (last < start)');
+    const r = newumem.addRange(gpa, last, uaddr, 0x3, undefined, mapFails);
+    // goto err: -EFAULT whatever vhost_iotlb_add_range returned (-ENOMEM included)
+    if (r !== 'ok') {
+      const why = r === 'ENOMEM' ? 'kmalloc failed: -ENOMEM' : 'last < start';
+      return fail('EFAULT', fn, `vhost_iotlb_add_range(newumem, ...) (${why})`);
     }
   }
   if (!memoryAccessOk(ctx.k, dev, newumem, false))
@@ -239,7 +300,7 @@ export function devIoctl(ctx: CallCtx, dev: VhostDev, cmd: number, argp: bigint)
     case NR.SET_MEM_TABLE:
       return setMemory(ctx, dev, argp);
     case NR.SET_LOG_BASE: {
-      const p = getUser(ctx.proc.mm, argp, 'u64');
+      const p = copyScalarFromUser(ctx.proc.mm, argp, 'u64');
       if (p === undefined) return fail('EFAULT', 'vhost_dev_ioctl', 'copy_from_user(&p, argp, sizeof p)');
       let r: SysResult = ok(0);
       for (const vq of dev.vqs) {

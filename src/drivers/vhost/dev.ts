@@ -129,6 +129,15 @@ export function newVhostDev(family: VhostDev['family'], nvqs: number, fileId: nu
   return dev;
 }
 
+/**
+ * vhost_poll_queue / vhost_work_queue: the family's handler runs in the vhost worker, a kernel
+ * thread, so its allocations and copies are no fault points of the caller's fail_nth (fault.ts).
+ */
+export function queueKick(ctx: CallCtx, vq: VhostVirtqueue): void {
+  const h = vq.handleKick;
+  if (h) ctx.k.fault.asWorker(() => h(ctx, vq));
+}
+
 /** vhost_vq_reset: every field back to its initial value, handler kept. */
 export function resetVirtqueue(vq: VhostVirtqueue): void {
   const { handleKick, dev } = vq;

@@ -23,7 +23,7 @@ import {
   VHOST_IOTLB_MSG_V2,
   VHOST_IOTLB_UPDATE,
 } from './bits.js';
-import { hasBackendFeature, metaReset, type VhostDev, type VhostMsgNode } from './dev.js';
+import { hasBackendFeature, metaReset, queueKick, type VhostDev, type VhostMsgNode } from './dev.js';
 
 export interface IotlbMsg {
   iova: bigint;
@@ -62,7 +62,7 @@ function notifyVq(ctx: CallCtx, dev: VhostDev, msg: IotlbMsg): void {
   });
   for (const i of kick) {
     const vq = dev.vqs[i]!;
-    vq.handleKick?.(ctx, vq);
+    queueKick(ctx, vq);
   }
 }
 
@@ -78,8 +78,12 @@ export function processIotlbMsg(ctx: CallCtx, dev: VhostDev, asid: number, msg: 
       }
       metaReset(dev);
       const last = BigInt.asUintN(64, msg.iova + msg.size - 1n);
-      if (dev.iotlb.addRange(msg.iova, last, msg.uaddr, msg.perm) !== 'ok') {
-        return fail('ENOMEM', fn, 'vhost_iotlb_add_range() (iova + size - 1 < iova)');
+      const mapFails = () => ctx.k.allocFails(ctx.proc, 'vhost_iotlb_add_range_ctx: kmalloc map');
+      const r = dev.iotlb.addRange(msg.iova, last, msg.uaddr, msg.perm, undefined, mapFails);
+      if (r !== 'ok') {
+        // the handler returns -ENOMEM for either failure (vhost_chr_write_iter then says EFAULT)
+        const why = r === 'ENOMEM' ? 'kmalloc failed' : 'iova + size - 1 < iova';
+        return fail('ENOMEM', fn, `vhost_iotlb_add_range() (${why})`);
       }
       notifyVq(ctx, dev, msg);
       return null;
@@ -116,9 +120,14 @@ export function chrWrite(
   // The parser needs bytes [0, 40): one copy of them is the common case. When that copy
   // faults (or the write is short) each field is copied on its own, as copy_from_iter
   // does, so a fault past what the kernel reads still succeeds and a short copy is EINVAL.
+  // Each copy_from_iter is a fault point of its own (copyin's should_fail_usercopy), when the
+  // iterator has bytes left for it.
   const whole = len >= 40 && mm.copyFromUserInto(buf, raw, 0, 40);
-  const read = (off: number, n: number): boolean =>
-    whole || (off + n <= len && mm.copyFromUserInto(buf + BigInt(off), raw, off, n));
+  const read = (off: number, n: number): boolean => {
+    if (off < len && mm.fault?.copy(mm, 'copy_from_iter')) return false;
+    if (off + n > len) return false;
+    return whole || mm.copyFromUserInto(buf + BigInt(off), raw, off, n);
+  };
   if (!read(0, 4)) return fail('EINVAL', fn, 'copy_from_iter(&type, sizeof(type), from) != sizeof(type)');
   const type = WRITE_VIEW.getUint32(0, true);
   let asid = 0;

@@ -90,16 +90,26 @@ export class VhostIotlb {
   }
 
   /**
-   * vhost_iotlb_add_range_ctx: returns 'ok' (0) or the negative-errno name: 'EFAULT' when last < start.
-   * -ENOMEM (kmalloc GFP_ATOMIC failing) is never produced: no allocation failure is modelled. There is no
+   * vhost_iotlb_add_range_ctx: returns 'ok' (0) or the negative-errno name: 'EFAULT' when last < start,
+   * 'ENOMEM' when the map's kmalloc fails: `allocFails` is that allocation's fault point (fault.ts),
+   * asked only where the kernel allocates (a full RETIRE IOTLB reuses its oldest map instead). A
+   * split full range whose second half fails keeps its first half, as the kernel's does. There is no
    * overlap check: overlapping and identical maps coexist.
    */
-  addRange(start: bigint, last: bigint, addr: bigint, perm: number, opaque?: unknown): 'ok' | 'EFAULT' {
+  addRange(
+    start: bigint,
+    last: bigint,
+    addr: bigint,
+    perm: number,
+    opaque?: unknown,
+    allocFails?: () => boolean,
+  ): 'ok' | 'EFAULT' | 'ENOMEM' {
     if (last < start) return 'EFAULT';
     if (this.#opts.splitFullRange && start === 0n && last === U64_MAX) {
-      // e2ae38cf3d91: so that size never overflows. 5.17/5.18 ignored this call's result; it can't fail here.
+      // e2ae38cf3d91: so that size never overflows. 5.17/5.18 ignored this call's result; 6.1 returns it.
       const mid = last / 2n;
-      this.addRange(start, mid, addr, perm, opaque);
+      const first = this.addRange(start, mid, addr, perm, opaque, allocFails);
+      if (first !== 'ok') return first;
       addr = (addr + mid + 1n) & U64_MAX; // u64 addition wraps
       start = mid + 1n;
     }
@@ -108,6 +118,8 @@ export class VhostIotlb {
       const victim = this.#oldest.map;
       this.#free(this.#oldest);
       this.onRetire?.(victim);
+    } else if (allocFails?.()) {
+      return 'ENOMEM';
     }
     const map = new MapNode(start, last, last - start + 1n, addr, perm, opaque, this, this.#newest);
     const slot = MapNode.slotOf(map)!;

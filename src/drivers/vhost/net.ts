@@ -5,8 +5,8 @@ import { POLLERR, POLLIN, POLLOUT } from '../../kernel/eventfd.js';
 import type { CallCtx, FileOps, OpenFile } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Diagnostic, DriverModule, Opened, StateTables } from '../../kernel/registry.js';
-import { fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
-import { copyStructFromUser, getUser, putUser } from '../../kernel/uaccess.js';
+import { type Fail, fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
+import { copyScalarFromUser, copyScalarToUser, copyStructFromUser } from '../../kernel/uaccess.js';
 import { vhost_vring_file, vhostIoctl } from '../../uapi/vhost.js';
 import { tunChrPoll, tunSocketOf } from '../tun/tun.js';
 import {
@@ -33,7 +33,7 @@ import {
   setOwner,
   vqAccessCheck,
 } from './core.js';
-import { newVhostDev, type VhostDev, type VhostVirtqueue } from './dev.js';
+import { newVhostDev, queueKick, type VhostDev, type VhostVirtqueue } from './dev.js';
 import { chrPoll, chrRead, chrWrite } from './iotlb-msg.js';
 import {
   addUsed,
@@ -117,7 +117,7 @@ function enableVq(ctx: CallCtx, vq: VhostVirtqueue): SysResult | null {
   const tf = f ? tunSocketOf(f) : undefined;
   if (!tf) return null;
   const mask = tunChrPoll(tf);
-  if (mask & (vq.index === VHOST_NET_VQ_TX ? POLLOUT : POLLIN)) vq.handleKick?.(ctx, vq);
+  if (mask & (vq.index === VHOST_NET_VQ_TX ? POLLOUT : POLLIN)) queueKick(ctx, vq);
   return mask & POLLERR ? fail('EINVAL', 'vhost_poll_start', 'mask & EPOLLERR') : null;
 }
 
@@ -161,7 +161,8 @@ function setFeatures(ctx: CallCtx, n: VhostNet, features: bigint): SysResult {
       '(features & (1 << VHOST_F_LOG_ALL)) && !vhost_log_access_ok(&n->dev)',
     );
   }
-  if (features & bit(VIRTIO_F_ACCESS_PLATFORM)) initDeviceIotlb(ctx.k, n.dev);
+  if (features & bit(VIRTIO_F_ACCESS_PLATFORM) && !initDeviceIotlb(ctx, n.dev))
+    return fail('EFAULT', 'vhost_net_set_features', 'vhost_init_device_iotlb(&n->dev) (-ENOMEM)');
   for (const vq of n.dev.vqs) vq.ackedFeatures = features;
   n.vhostHlen = vhostProvides ? hdrLen : 0;
   n.sockHlen = vhostProvides ? 0 : hdrLen;
@@ -189,7 +190,10 @@ function vqReset(n: VhostNet): void {
 function resetOwner(ctx: CallCtx, n: VhostNet): SysResult {
   const e = checkOwner(ctx, n.dev);
   if (e) return e;
-  const umem = newIotlb(ctx.k); // vhost_dev_reset_owner_prepare (its ENOMEM is not modelled)
+  // vhost_dev_reset_owner_prepare: iotlb_alloc's kzalloc; failing, nothing is stopped or reset
+  if (ctx.k.allocFails(ctx.proc, 'vhost_dev_reset_owner_prepare: iotlb_alloc (vhost_iotlb_alloc kzalloc)'))
+    return fail('ENOMEM', 'vhost_net_reset_owner', '!umem (vhost_dev_reset_owner_prepare)');
+  const umem = newIotlb(ctx.k);
   const socks = stop(n);
   devCleanup(ctx.k, n.dev);
   n.dev.umem = umem;
@@ -216,24 +220,24 @@ function ioctl(ctx: CallCtx, f: OpenFile<VhostNet>, cmd: number, argp: bigint): 
       return setBackend(ctx, n, b.index!, Number(b.fd!));
     }
     case NR.GET_FEATURES:
-      if (!putUser(mm, argp, 'u64', netFeatures(ctx.k))) {
+      if (!copyScalarToUser(mm, argp, 'u64', netFeatures(ctx.k))) {
         return fail('EFAULT', fn, 'copy_to_user(featurep, &features, sizeof features)');
       }
       return ok(0);
     case NR.SET_FEATURES: {
-      const feat = getUser(mm, argp, 'u64');
+      const feat = copyScalarFromUser(mm, argp, 'u64');
       if (feat === undefined)
         return fail('EFAULT', fn, 'copy_from_user(&features, featurep, sizeof features)');
       if (feat & ~netFeatures(ctx.k)) return fail('EOPNOTSUPP', fn, 'features & ~VHOST_NET_FEATURES');
       return setFeatures(ctx, n, feat);
     }
     case NR.GET_BACKEND_FEATURES:
-      if (!putUser(mm, argp, 'u64', VHOST_NET_BACKEND_FEATURES)) {
+      if (!copyScalarToUser(mm, argp, 'u64', VHOST_NET_BACKEND_FEATURES)) {
         return fail('EFAULT', fn, 'copy_to_user(featurep, &features, sizeof(features))');
       }
       return ok(0);
     case NR.SET_BACKEND_FEATURES: {
-      const feat = getUser(mm, argp, 'u64');
+      const feat = copyScalarFromUser(mm, argp, 'u64');
       if (feat === undefined)
         return fail('EFAULT', fn, 'copy_from_user(&features, featurep, sizeof(features))');
       if (feat & ~VHOST_NET_BACKEND_FEATURES) {
@@ -374,8 +378,16 @@ export const vhostNetDriver: DriverModule = {
   family: 'vhost-net',
   claims: (path) => path === '/dev/vhost-net',
   exists: () => true,
-  /** vhost_net_open */
-  open(_ctx: CallCtx, _path: string, _flags: number, fileId: number): Opened {
+  /**
+   * vhost_net_open. kvmalloc of struct vhost_net is no fault point (larger than a page: a failed
+   * kmalloc try falls back to vmalloc); the vqs, rx queue and xdp arrays are, each -ENOMEM with the
+   * earlier ones freed.
+   */
+  open(ctx: CallCtx, _path: string, _flags: number, fileId: number): Opened | Fail {
+    for (const what of ['vqs', 'rxq.queue', 'xdp']) {
+      if (ctx.k.allocFails(ctx.proc, `vhost_net_open: kmalloc_array ${what}`))
+        return fail('ENOMEM', 'vhost_net_open', `!${what} (kmalloc_array)`);
+    }
     const dev = newVhostDev('vhost-net', VHOST_NET_VQ_MAX, fileId);
     const n: VhostNet = { dev, vhostHlen: 0, sockHlen: 0 };
     dev.vqs[VHOST_NET_VQ_RX]!.handleKick = handleRx;

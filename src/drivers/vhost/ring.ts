@@ -17,6 +17,7 @@ import {
   hasBackendFeature,
   hasFeature,
   type MetaType,
+  queueKick,
   type VhostDev,
   type VhostMsgNode,
   type VhostVirtqueue,
@@ -35,8 +36,15 @@ export function devOf(vq: VhostVirtqueue): VhostDev {
   return vq.dev;
 }
 
-/** vhost_iotlb_miss: queue a MISS on read_list, v2 format when MSG_V2 is acked; no de-duplication. */
+/**
+ * vhost_iotlb_miss: queue a MISS on read_list, v2 format when MSG_V2 is acked; no de-duplication.
+ * vhost_new_msg's kmalloc failing returns -ENOMEM, which both callers (iotlb_access_ok,
+ * translate_desc) ignore: the access fails as it would have, only no MISS is queued. The caller in
+ * task context is the owner, so the owner's mm is the task of the fault point.
+ */
 export function iotlbMiss(dev: VhostDev, vq: VhostVirtqueue, iova: bigint, access: number): void {
+  const mm = dev.owner;
+  if (mm?.fault?.alloc(mm, 'vhost_iotlb_miss: vhost_new_msg kmalloc')) return;
   const node: VhostMsgNode = {
     version: hasBackendFeature(vq, VHOST_BACKEND_F_IOTLB_MSG_V2) ? 2 : 1,
     asid: 0,
@@ -91,7 +99,7 @@ function readPieces(mm: Mm, pieces: Piece[], len: number): Uint8Array | undefine
   const out = new Uint8Array(len);
   let off = 0;
   for (const p of pieces) {
-    const b = mm.copyFromUser(p.addr, p.len);
+    const b = mm.readUser(p.addr, p.len);
     if (!b) return undefined;
     out.set(b, off);
     off += p.len;
@@ -102,7 +110,7 @@ function readPieces(mm: Mm, pieces: Piece[], len: number): Uint8Array | undefine
 function writePieces(mm: Mm, pieces: Piece[], data: Uint8Array): boolean {
   let off = 0;
   for (const p of pieces) {
-    if (!mm.copyToUser(p.addr, data.subarray(off, off + p.len))) return false;
+    if (!mm.writeUser(p.addr, data.subarray(off, off + p.len))) return false;
     off += p.len;
   }
   return true;
@@ -135,12 +143,12 @@ function metaAccess(
   const mm = ownerMm(dev);
   if (!mm) return false;
   if (!dev.iotlb) {
-    return data ? mm.copyToUser(addr, data) : (mm.copyFromUser(addr, len) ?? false);
+    return data ? mm.writeUser(addr, data) : (mm.readUser(addr, len) ?? false);
   }
   const m = vq.meta[type];
   if (m) {
     const ua = m.addr + addr - m.start;
-    return data ? mm.copyToUser(ua, data) : (mm.copyFromUser(ua, len) ?? false);
+    return data ? mm.writeUser(ua, data) : (mm.readUser(ua, len) ?? false);
   }
   const pieces = translateDesc(dev, vq, addr, len, VHOST_ACCESS_RO, 1);
   if (typeof pieces === 'string') {
@@ -367,7 +375,7 @@ export function vhostSignal(ctx: CallCtx, vq: VhostVirtqueue, old: number): void
 export function vhostPollStart(ctx: CallCtx, vq: VhostVirtqueue): void {
   const e = asEventFd(vq.kick ?? undefined);
   if (!e) return;
-  const waiter = (c: CallCtx) => vq.handleKick?.(c, vq);
+  const waiter = (c: CallCtx) => queueKick(c, vq);
   vq.kickWaiter = waiter;
   e.waiters.add(waiter);
   if (e.count > 0n) waiter(ctx);

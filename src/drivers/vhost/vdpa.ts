@@ -6,7 +6,13 @@ import type { Kernel } from '../../kernel/kernel.js';
 import { PAGE_SIZE, PROT_READ } from '../../kernel/memory.js';
 import type { DriverModule, Opened, StateTables } from '../../kernel/registry.js';
 import { type Fail, fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
-import { copyStructFromUser, copyStructToUser, getUser, putUser } from '../../kernel/uaccess.js';
+import {
+  copyScalarFromUser,
+  copyScalarToUser,
+  copyStructFromUser,
+  copyStructToUser,
+  getUser,
+} from '../../kernel/uaccess.js';
 import { vhost_vdpa_config, vhost_vdpa_iova_range, vhost_vring_state, vhostIoctl } from '../../uapi/vhost.js';
 import {
   VDPA_RESET_F_CLEAN_MAP,
@@ -102,7 +108,7 @@ function getBackendFeatures(k: Kernel, v: VhostVdpa): bigint {
 /** VHOST_SET_BACKEND_FEATURES, handled before the device mutex and without an owner check */
 function setBackendFeatures(ctx: CallCtx, v: VhostVdpa, argp: bigint): SysResult {
   const k = ctx.k;
-  const feat = getUser(ctx.proc.mm, argp, 'u64');
+  const feat = copyScalarFromUser(ctx.proc.mm, argp, 'u64');
   if (feat === undefined)
     return fail('EFAULT', UIOCTL, 'copy_from_user(&features, featurep, sizeof(features))');
   let mask = baseBackend(k);
@@ -158,7 +164,7 @@ function vdpaReset(k: Kernel, v: VhostVdpa, atOpen: boolean): void {
 /** vhost_vdpa_set_status */
 function setStatus(ctx: CallCtx, v: VhostVdpa, argp: bigint): SysResult {
   const fn = 'vhost_vdpa_set_status';
-  const s = getUser(ctx.proc.mm, argp, 'u8');
+  const s = copyScalarFromUser(ctx.proc.mm, argp, 'u8');
   if (s === undefined) return fail('EFAULT', fn, 'copy_from_user(&status, statusp, sizeof(status))');
   const status = Number(s);
   const old = v.sim.status;
@@ -197,7 +203,7 @@ function setFeatures(ctx: CallCtx, v: VhostVdpa, argp: bigint): SysResult {
   const fn = 'vhost_vdpa_set_features';
   if (v.sim.status & VIRTIO_CONFIG_S_FEATURES_OK)
     return fail('EBUSY', fn, 'status & VIRTIO_CONFIG_S_FEATURES_OK');
-  const f = getUser(ctx.proc.mm, argp, 'u64');
+  const f = copyScalarFromUser(ctx.proc.mm, argp, 'u64');
   if (f === undefined) return fail('EFAULT', fn, 'copy_from_user(&features, featurep, sizeof(features))');
   v.sim.featuresValid = true;
   const e = v.sim.setDriverFeatures(f);
@@ -254,7 +260,7 @@ function setConfig(ctx: CallCtx, v: VhostVdpa, argp: bigint): SysResult {
 /** vhost_vdpa_set_config_call: a failed lookup returns before the swap, so the old eventfd stays */
 function setConfigCall(ctx: CallCtx, v: VhostVdpa, argp: bigint): SysResult {
   const fn = 'vhost_vdpa_set_config_call';
-  const fd = getUser(ctx.proc.mm, argp, 's32');
+  const fd = copyScalarFromUser(ctx.proc.mm, argp, 's32');
   if (fd === undefined) return fail('EFAULT', fn, 'copy_from_user(&fd, argp, sizeof(fd))');
   let file: OpenFile | null = null;
   if (fd !== -1n) {
@@ -426,7 +432,10 @@ const putU = (
   type: 'u8' | 'u16' | 'u32' | 'u64',
   v: bigint | number,
   fn: string,
-) => (putUser(ctx.proc.mm, argp, type, BigInt(v)) ? ok(0) : fail('EFAULT', fn, 'copy_to_user(argp, ...)'));
+) =>
+  copyScalarToUser(ctx.proc.mm, argp, type, BigInt(v))
+    ? ok(0)
+    : fail('EFAULT', fn, 'copy_to_user(argp, ...)');
 
 function ioctl(ctx: CallCtx, f: OpenFile<VhostVdpa>, cmd: number, argp: bigint): SysOutcome {
   const v = vdpaOf(f);
@@ -543,6 +552,11 @@ function open(ctx: CallCtx, path: string, _flags: number, fileId: number): Opene
   if (v.opened) return fail('EBUSY', 'vhost_vdpa_open', 'atomic_cmpxchg(&v->opened, 0, 1)');
   v.opened = true;
   vdpaReset(k, v, true);
+  // the vqs array: -ENOMEM, and err: drops opened again (the reset above stays done)
+  if (k.allocFails(ctx.proc, 'vhost_vdpa_open: kmalloc_array vqs')) {
+    v.opened = false;
+    return fail('ENOMEM', 'vhost_vdpa_open', '!vqs (kmalloc_array)');
+  }
   const dev = newVhostDev('vhost-vdpa', v.sim.nvqs, fileId);
   for (const vq of dev.vqs) vq.handleKick = (_c, q) => v.sim.kickVq(q.index);
   v.dev = dev;
@@ -566,6 +580,11 @@ export const vhostVdpaDriver: DriverModule = {
   claims: (path) => NODE.test(path),
   exists: (k, path) => deviceAt(k, path) !== undefined,
   open,
+  leaks: (k: Kernel): string[] =>
+    vdpaDevices(k).flatMap((v, i) => [
+      ...(v.opened ? [`vhost-vdpa-${i} still opened`] : []),
+      ...(v.pinnedVm !== 0 ? [`vhost-vdpa-${i}: pinned_vm = ${v.pinnedVm} page(s)`] : []),
+    ]),
   state(k: Kernel, tables: StateTables): void {
     for (const f of k.files.values()) {
       if (f.ops.kind === 'vhost-vdpa') vdpaState(k, tables, f as OpenFile<VhostVdpa>);

@@ -2,8 +2,8 @@
 import type { CallCtx, FileOps, OpenFile } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Diagnostic, DriverModule, Opened, StateTables } from '../../kernel/registry.js';
-import { fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
-import { getUser, putUser } from '../../kernel/uaccess.js';
+import { type Fail, fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
+import { copyScalarFromUser, copyScalarToUser } from '../../kernel/uaccess.js';
 import { vhostIoctl } from '../../uapi/vhost.js';
 import {
   bit,
@@ -23,7 +23,7 @@ import {
   NR,
   vqAccessCheck,
 } from './core.js';
-import { newVhostDev, type VhostDev, type VhostVirtqueue } from './dev.js';
+import { newVhostDev, queueKick, type VhostDev, type VhostVirtqueue } from './dev.js';
 import { chrPoll, chrRead, chrWrite } from './iotlb-msg.js';
 import {
   addUsed,
@@ -78,7 +78,7 @@ const VHOST_VSOCK_BACKEND_FEATURES = bit(VHOST_BACKEND_F_IOTLB_MSG_V2);
 /** vhost_vsock_set_cid */
 function setCid(ctx: CallCtx, v: VhostVsock, argp: bigint): SysResult {
   const fn = 'vhost_vsock_set_cid';
-  const cid = getUser(ctx.proc.mm, argp, 'u64');
+  const cid = copyScalarFromUser(ctx.proc.mm, argp, 'u64');
   if (cid === undefined)
     return fail('EFAULT', 'vhost_vsock_dev_ioctl', 'copy_from_user(&guest_cid, argp, sizeof(guest_cid))');
   if (cid <= VMADDR_CID_HOST || cid === U32_MAX)
@@ -114,7 +114,7 @@ function start(ctx: CallCtx, v: VhostVsock): SysResult {
   }
   // Packets queued before the start are sent now: the RX side's send work runs.
   const rx = dev.vqs[VSOCK_VQ_RX]!;
-  rx.handleKick?.(ctx, rx);
+  queueKick(ctx, rx);
   return ok(0);
 }
 
@@ -168,8 +168,10 @@ function setFeatures(ctx: CallCtx, v: VhostVsock, features: bigint): SysResult {
   if (features & bit(VHOST_F_LOG_ALL) && !logAccessOkDev(ctx.k, v.dev)) {
     return fail('EFAULT', fn, '(features & (1 << VHOST_F_LOG_ALL)) && !vhost_log_access_ok(&vsock->dev)');
   }
-  if (features & bit(VIRTIO_F_ACCESS_PLATFORM)) initDeviceIotlb(ctx.k, v.dev);
-  else if (ctx.k.profile.has('vsock-drop-iotlb')) dropDeviceIotlb(v.dev);
+  if (features & bit(VIRTIO_F_ACCESS_PLATFORM)) {
+    if (!initDeviceIotlb(ctx, v.dev))
+      return fail('EFAULT', fn, 'vhost_init_device_iotlb(&vsock->dev) (-ENOMEM)');
+  } else if (ctx.k.profile.has('vsock-drop-iotlb')) dropDeviceIotlb(v.dev);
   if (features & bit(VIRTIO_VSOCK_F_SEQPACKET)) v.seqpacketAllow = true;
   for (const vq of v.dev.vqs) vq.ackedFeatures = features;
   return ok(0);
@@ -185,31 +187,31 @@ function ioctl(ctx: CallCtx, f: OpenFile<VhostVsock>, cmd: number, argp: bigint)
     case SET_GUEST_CID:
       return setCid(ctx, v, argp);
     case SET_RUNNING: {
-      const s = getUser(mm, argp, 's32');
+      const s = copyScalarFromUser(mm, argp, 's32');
       if (s === undefined)
         return fail('EFAULT', 'vhost_vsock_dev_ioctl', 'copy_from_user(&start, argp, sizeof(start))');
       return s ? start(ctx, v) : stop(ctx, v);
     }
     case NR.GET_FEATURES:
-      if (!putUser(mm, argp, 'u64', vsockFeatures(k))) {
+      if (!copyScalarToUser(mm, argp, 'u64', vsockFeatures(k))) {
         return fail('EFAULT', 'vhost_vsock_dev_ioctl', 'copy_to_user(argp, &features, sizeof(features))');
       }
       return ok(0);
     case NR.SET_FEATURES: {
-      const feat = getUser(mm, argp, 'u64');
+      const feat = copyScalarFromUser(mm, argp, 'u64');
       if (feat === undefined)
         return fail('EFAULT', 'vhost_vsock_dev_ioctl', 'copy_from_user(&features, argp, sizeof(features))');
       return setFeatures(ctx, v, feat);
     }
   }
   if (iotlbApi && cmd === NR.GET_BACKEND_FEATURES) {
-    if (!putUser(mm, argp, 'u64', VHOST_VSOCK_BACKEND_FEATURES)) {
+    if (!copyScalarToUser(mm, argp, 'u64', VHOST_VSOCK_BACKEND_FEATURES)) {
       return fail('EFAULT', 'vhost_vsock_dev_ioctl', 'copy_to_user(argp, &features, sizeof(features))');
     }
     return ok(0);
   }
   if (iotlbApi && cmd === NR.SET_BACKEND_FEATURES) {
-    const feat = getUser(mm, argp, 'u64');
+    const feat = copyScalarFromUser(mm, argp, 'u64');
     if (feat === undefined)
       return fail('EFAULT', 'vhost_vsock_dev_ioctl', 'copy_from_user(&features, argp, sizeof(features))');
     if (feat & ~VHOST_VSOCK_BACKEND_FEATURES) {
@@ -307,7 +309,14 @@ export const vhostVsockDriver: DriverModule = {
   family: 'vhost-vsock',
   claims: (path) => path === '/dev/vhost-vsock',
   exists: () => true,
-  open(ctx: CallCtx, path: string, _flags: number, fileId: number): Opened {
+  /**
+   * vhost_vsock_dev_open. kvmalloc of struct vhost_vsock is no fault point: larger than a page, its
+   * failed kmalloc try falls back to vmalloc, so one injected fault cannot fail it. The vqs array's
+   * kmalloc_array can: -ENOMEM, the device freed.
+   */
+  open(ctx: CallCtx, path: string, _flags: number, fileId: number): Opened | Fail {
+    if (ctx.k.allocFails(ctx.proc, 'vhost_vsock_dev_open: kmalloc_array vqs'))
+      return fail('ENOMEM', 'vhost_vsock_dev_open', '!vqs (kmalloc_array)');
     const dev = newVhostDev('vhost-vsock', 2, fileId);
     dev.vqs[VSOCK_VQ_RX]!.handleKick = handleRxKick;
     dev.vqs[VSOCK_VQ_TX]!.handleKick = handleTxKick;
@@ -315,6 +324,8 @@ export const vhostVsockDriver: DriverModule = {
     return { ops: ctx.k.profile.has('vsock-iotlb') ? OPS_IOTLB : OPS_NO_IOTLB, priv };
   },
   stateDiagnostics: (k: Kernel): Diagnostic[] => vhostFilesDiagnostics(k, 'vhost-vsock'),
+  leaks: (k: Kernel): string[] =>
+    [...cidHash(k).keys()].map((cid) => `guest CID ${cid} still in vhost_vsock_hash`),
   state(k: Kernel, tables: StateTables): void {
     for (const f of k.files.values()) {
       if (f.ops.kind !== 'vhost-vsock') continue;
