@@ -113,11 +113,19 @@ export function buildProgram(): Command {
 
   program
     .command('import-strace')
-    .description('turn an strace log of a VMM (-f -e trace=ioctl,write,read,openat,close) into a scenario')
+    .description(
+      'turn an strace log of a VMM (-f -X raw -e trace=ioctl,write,read,openat,close[,sendmsg,recvmsg]) into a scenario',
+    )
     .argument('<log>', 'the strace output')
     .option('-o, --output <file>', 'write the scenario here (default: stdout)')
     .option('--kernel <version>', 'the kernel profile the scenario pins (kernel: "X")')
     .option('--name <name>', 'the scenario name (default: imported from LOG)')
+    .option(
+      '--patch <name>',
+      'the proposed patch the traced kernel carried (patches: [...], repeatable)',
+      collect,
+      [],
+    )
     .action(async (log: string, opts) => {
       const { importStraceCommand } = await import('./commands/import-strace.js');
       process.exitCode = importStraceCommand(log, opts);

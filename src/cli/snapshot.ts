@@ -2,6 +2,7 @@
 // compile cache, and loading the bundle's modules is most of a short run's time: a
 // snapshot starts with them loaded, and warmed by running the bundled stories once
 // while it is built. bin/vioctl starts from it; without it, from the ESM bundle.
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as v8 from 'node:v8';
@@ -38,5 +39,13 @@ v8.startupSnapshot.setDeserializeMainFunction(() => {
   // reading --version and the like as its own options); commander wants a script name instead
   const args = process.argv.slice(1);
   if (args[0] === '--') args.shift();
+  // node:repl does not start inside a snapshot (its Console is not restored): the interactive
+  // shell runs from the ESM bundle, in a child that shares our stdio (a TTY stays a TTY)
+  const bundle = process.env.VIOCTL_BUNDLE;
+  if (args[0] === 'shell' && bundle && !args.some((a) => /^(-e|--eval|-h|--help)(=|$)|^-e./.test(a))) {
+    const r = spawnSync(process.execPath, [bundle, ...args], { stdio: 'inherit' });
+    process.exitCode = r.status ?? 1;
+    return;
+  }
   void cli([process.argv[0]!, 'vioctl', ...args]);
 });

@@ -203,6 +203,29 @@ describe('vioctl test', () => {
     }
   });
 
+  test('the status line: on stderr when it is a terminal (and not under CI), never on stdout', () => {
+    // script(1) gives the command a pseudo-terminal: stdout and stderr both reach it
+    const inTty = (cmd: string) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+      delete env.CI;
+      return spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env });
+    };
+    const both = inTty('bin/vioctl test fixtures/stories');
+    expect(both.status).toBe(0);
+    expect(both.stdout).toMatch(/\x1b\[1G\x1b\[2K\[\d+\/\d+\] 0 failed/);
+    expect(both.stdout).toMatch(/\[(\d+)\/\1\] 0 failed\x1b\[1G\x1b\[2K/); // the last one, erased
+    const stdoutOnly = inTty('bin/vioctl test fixtures/stories 2>/dev/null');
+    expect(stdoutOnly.stdout).not.toMatch(/\[\d+\/\d+\] \d+ failed/);
+    expect(stdoutOnly.stdout).toMatch(/\d+ scenarios in 10 files: \d+ passed, 0 failed/);
+    const ci = spawnSync('script', ['-qec', 'bin/vioctl test fixtures/stories', '/dev/null'], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1', CI: '1' },
+    });
+    expect(ci.stdout).not.toMatch(/\[\d+\/\d+\] \d+ failed/);
+    // piped (the other tests): stderr stays empty
+    expect(run('test', 'fixtures/stories').err).toBe('');
+  });
+
   test('usage errors exit 2', () => {
     expect(run('test', '--reporter', 'tap').code).toBe(2);
     expect(run('test', '--jobs', '0').code).toBe(2);

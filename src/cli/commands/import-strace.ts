@@ -1,4 +1,4 @@
-// `vioctl import-strace LOG [-o FILE] [--kernel X] [--name NAME]`: an strace log of a VMM → a
+// `vioctl import-strace LOG [-o FILE] [--kernel X] [--patch P]... [--name NAME]`: an strace log of a VMM → a
 // scenario file (src/cli/strace/). Exit 0 when written, 2 when the log cannot be read.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { importStrace } from '../strace/importer.js';
@@ -7,6 +7,7 @@ export interface ImportStraceOptions {
   output?: string;
   kernel?: string;
   name?: string;
+  patch?: string[];
 }
 
 export function importStraceCommand(log: string, opts: ImportStraceOptions): number {
@@ -25,6 +26,7 @@ export function importStraceCommand(log: string, opts: ImportStraceOptions): num
     file: log,
     ...(opts.kernel !== undefined ? { kernel: opts.kernel } : {}),
     ...(opts.name !== undefined ? { name: opts.name } : {}),
+    ...(opts.patch?.length ? { patches: opts.patch } : {}),
   });
   const summary =
     `${log}: ${stats.lines} lines, ${stats.steps} as steps, ${stats.folded} folded, ` +

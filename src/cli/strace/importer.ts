@@ -5,11 +5,12 @@ import { basename } from 'node:path';
 import { iocDecode } from '../../uapi/ioc.js';
 import { ioctlsByNumber } from '../../uapi/ioctls.js';
 import { emitScenario, type YVal } from './emit.js';
-import { IoSteps } from './io-steps.js';
 import { mapArg } from './ioctl-args.js';
 import { type CallEvent, readEvents } from './lines.js';
+import { FdPassing } from './passing.js';
 import { resolveRequest } from './requests.js';
 import {
+  type FdInfo,
   fdName,
   isNonblock,
   nodeType,
@@ -26,6 +27,8 @@ export interface ImportOptions {
   file: string;
   name?: string;
   kernel?: string;
+  /** the proposed patches the traced kernel carried (`patches:`) */
+  patches?: string[];
 }
 
 export interface ImportStats {
@@ -45,8 +48,10 @@ const FD_RETURNING: Record<string, string> = {
 const SYSFS_PATH = /^\/sys\/[A-Za-z0-9_.:+,@/-]+$/;
 const TYPE_OF_RETURNED: Record<string, string> = { vm: 'kvm-vm', vcpu: 'kvm-vcpu', device: 'vfio-device' };
 
-class Importer extends IoSteps {
+class Importer extends FdPassing {
   kvm = false;
+  /** the saved counts of INFO calls that answered ENOSPC, by device fd */
+  readonly infoCounts = new Set<string>();
 
   run(): void {
     for (this.index = 0; this.index < this.events.length; this.index++) {
@@ -76,6 +81,10 @@ class Importer extends IoSteps {
         return this.write(p, ev, args, r);
       case 'read':
         return this.read(p, ev, args, r);
+      case 'sendmsg':
+        return this.sendmsg(p, ev, args);
+      case 'recvmsg':
+        return this.recvmsg(ev);
       case 'clone':
       case 'clone3':
       case 'fork':
@@ -162,6 +171,8 @@ class Importer extends IoSteps {
         step.as = name;
         p.fds.set(Number(m.fdOut), { kind: 'device', name, type: 'kvm-device' });
       }
+      if (m.arg === undefined && args[2]?.t === 'atom')
+        this.hotResetProtocol(p, req.def.name, fd.info, step, r, notes);
       this.withExpect(step, r, notes, m.out, returned !== undefined);
     } else if (ioctlsByNumber(req.number).length > 0) {
       // an ioctl of another fd type: the kernel refuses it before it reads the argument
@@ -183,6 +194,46 @@ class Importer extends IoSteps {
       this.withExpect(step, r, notes);
     }
     this.push(p, step, notes, ev);
+  }
+
+  /**
+   * strace has no VFIO decoder: INFO and HOT_RESET show only their pointer. QEMU's protocol fills
+   * them in (clients.md (d)): INFO first with the header alone (count 0, ENOSPC), its answer's count
+   * sizing the second call; HOT_RESET with every group of its own (none for a cdev-opened device).
+   */
+  hotResetProtocol(
+    p: Proc,
+    name: string,
+    fd: FdInfo,
+    step: Record<string, YVal>,
+    r: Result,
+    notes: string[],
+  ): void {
+    const pointer = 'the log shows only the pointer';
+    if (name === 'VFIO_DEVICE_GET_PCI_HOT_RESET_INFO') {
+      const saved = `${fd.name}_count`;
+      if (r.errno === 'ENOSPC') {
+        step.arg = { count: 0n };
+        step.save = { [saved]: 'count' };
+        this.infoCounts.add(saved);
+        notes.push(`${pointer}: QEMU's first call, the header alone; the count it answers sizes the second`);
+      } else if (this.infoCounts.has(saved)) {
+        step.arg = { count: `$${saved}` };
+        notes.push(`${pointer}: QEMU's second call, sized by the count the first answered`);
+      } else notes.push(`${pointer}: arg omitted (count 0)`);
+    } else if (name === 'VFIO_DEVICE_PCI_HOT_RESET') {
+      const cdev = fd.path?.startsWith('/dev/vfio/devices/') ?? false;
+      const groups = [...p.fds.entries()]
+        .filter(([, i]) => i.kind === 'device' && i.type === 'vfio-group')
+        .sort(([a], [b]) => a - b)
+        .map(([, i]) => `$${i.name}`);
+      step.arg = { group_fds: cdev ? [] : groups };
+      notes.push(
+        cdev
+          ? `${pointer}: a cdev-opened device proves ownership with an empty group_fds (QEMU's iommufd backend)`
+          : `${pointer}: group_fds are the groups this process holds, as QEMU passes each of its own that INFO names`,
+      );
+    }
   }
 }
 
@@ -212,6 +263,7 @@ export function importStrace(text: string, opts: ImportOptions): { yaml: string;
     head.push('The log does not say which kernel answered: give --kernel to pin one.');
   const top: Record<string, YVal> = { name: opts.name ?? `imported from ${basename(opts.file)}` };
   if (opts.kernel !== undefined) top.kernel = opts.kernel;
+  if (opts.patches?.length) top.patches = opts.patches;
   if (imp.kvm) top.machine = { kvm: true };
   return { yaml: emitScenario(head, top, imp.items), stats };
 }

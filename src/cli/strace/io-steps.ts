@@ -7,10 +7,17 @@ import type { Proc, Result } from './state.js';
 import { Synth } from './synth.js';
 import { atomNumber, type SVal } from './values.js';
 
+const IOTLB_UPDATE = 2;
+/** VHOST_IOTLB_REMAP, type 7 of the never-merged live-update series (patch vhost-iotlb-remap) */
+const IOTLB_REMAP = 7;
+
 /** fd types whose fds are vhost character devices: write/read carry vhost messages */
 export const VHOST_TYPES = new Set(['vhost-net', 'vhost-vsock', 'vhost-vdpa']);
 
 export class IoSteps extends Synth {
+  /** IOTLB entries the log's UPDATEs made: `path asid iova` → who mapped them at which address */
+  readonly entries = new Map<string, { proc: Proc; uaddr: bigint }>();
+
   /** The bytes of a write/read buffer, or why they cannot be used. */
   bytes(args: SVal[], r: Result): Uint8Array | string {
     const b = args[1];
@@ -53,8 +60,16 @@ export class IoSteps extends Synth {
       step.iotlb = iotlbFields(m);
       const count = atomNumber(args[2]);
       if (count !== undefined && count !== BigInt(b.length)) step.len = count;
-      if (m.iotlb.type === 2 && m.iotlb.uaddr !== 0n)
-        this.memory(p, m.iotlb.uaddr, m.iotlb.size, 'the IOTLB UPDATE');
+      const t = m.iotlb;
+      const key = `${info.path} ${m.asid} ${t.iova}`;
+      const ok = r.ret !== undefined && r.ret >= 0n && !r.errno;
+      if (t.type === IOTLB_UPDATE && t.uaddr !== 0n) {
+        this.memory(p, t.uaddr, t.size, 'the IOTLB UPDATE');
+        if (ok) this.entries.set(key, { proc: p, uaddr: t.uaddr });
+      } else if (t.type === IOTLB_REMAP && t.uaddr !== 0n) {
+        this.remapMemory(p, this.entries.get(key), t.uaddr, t.size);
+        if (ok) this.entries.set(key, { proc: p, uaddr: t.uaddr });
+      }
     } else {
       step.data = hexBytes(b);
       notes.push('not a message the iotlb fields express (length, header or padding): written as raw bytes');

@@ -150,6 +150,54 @@ function memTable(v: SVal | undefined, host: ArgHost, notes: string[]): YVal | u
   return arg;
 }
 
+const HOT_RESET_FIELDS = ['argsz', 'flags', 'count'];
+
+/** `{argsz=16, flags=0, count=1, group_fds=[10]}` (HOT_RESET) or `{argsz=12, flags=0, count=0}` (INFO). */
+function hotReset(v: SVal & { t: 'struct' }, host: ArgHost, notes: string[]): Record<string, YVal> {
+  const arg: Record<string, YVal> = {};
+  for (const f of v.fields) {
+    if (f.name === 'group_fds' && f.value.t === 'arr') {
+      arg.group_fds = f.value.items.flatMap((x) => {
+        const n = atomNumber(x);
+        const fd = n !== undefined && fits(n, 's32') ? host.fd(n, false) : undefined;
+        if (fd === undefined) notes.push('group_fds: an entry that is not an fd number: dropped');
+        return fd === undefined ? [] : [fd];
+      });
+    } else if (HOT_RESET_FIELDS.includes(f.name ?? '')) {
+      const x = value(f.value);
+      if (x !== undefined && fits(x, 'u32')) arg[f.name!] = x;
+      else notes.push(`${f.name}: strace printed ${short(f.value)}: dropped`);
+    } else if (f.name !== 'devices') notes.push(`strace showed ${f.name ?? 'an unnamed field'}: dropped`);
+  }
+  return arg;
+}
+
+/** INFO's answer: flags, count and the devices[] strace printed (group_id or devid, segment, bus, devfn). */
+function hotResetInfoOut(v: SVal & { t: 'struct' }): Record<string, YVal> {
+  const out: Record<string, YVal> = {};
+  for (const n of ['flags', 'count']) {
+    const x = value(v.fields.find((f) => f.name === n)?.value);
+    if (typeof x === 'bigint' && fits(x, 'u32')) out[n] = x;
+  }
+  const devs = v.fields.find((f) => f.name === 'devices')?.value;
+  if (devs?.t === 'arr' && devs.items.every((d) => d.t === 'struct')) {
+    out.devices = devs.items.map((d) => {
+      const dev: Record<string, YVal> = {};
+      for (const f of d.t === 'struct' ? d.fields : []) {
+        const x = atomNumber(f.value);
+        if (
+          ['group_id', 'devid', 'segment', 'bus', 'devfn'].includes(f.name ?? '') &&
+          x !== undefined &&
+          x >= 0n
+        )
+          dev[f.name!] = x;
+      }
+      return dev;
+    });
+  }
+  return out;
+}
+
 /** Maps the argument of a known ioctl. `ok`: the call succeeded, so what it wrote back is the answer. */
 export function mapArg(def: IoctlDef, v: SVal | undefined, host: ArgHost, ok: boolean): ArgOut {
   const notes: string[] = [];
@@ -221,6 +269,15 @@ export function mapArg(def: IoctlDef, v: SVal | undefined, host: ArgHost, ok: bo
         else notes.push(`${f.name}: not imported`);
       }
       res.arg = arg;
+      return res;
+    }
+    case 'vfio_pci_hot_reset_info':
+    case 'vfio_pci_hot_reset': {
+      const { before, after } = split(v);
+      if (before?.t !== 'struct') return res; // a pointer: the importer follows QEMU's protocol
+      res.arg = hotReset(before, host, notes);
+      if (ok && after?.t === 'struct' && shape.layout === 'vfio_pci_hot_reset_info')
+        res.out = hotResetInfoOut(after);
       return res;
     }
     default:

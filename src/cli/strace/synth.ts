@@ -1,5 +1,6 @@
 // What the trace does not show but the calls need: eventfds (eventfd2 is not traced), guest memory
 // (mmap is not traced) and values behind pointers. Each is made by a step placed before its use.
+import type { YVal } from './emit.js';
 import { type ArgHost, takesEventfd } from './ioctl-args.js';
 import { Processes } from './processes.js';
 import { resolveRequest } from './requests.js';
@@ -10,9 +11,19 @@ export const PAGE = 0x1000n;
 /** Larger ranges are left unmapped: they would not be recreated faithfully anyway */
 const MAX_MAP = 1n << 34n;
 
+/** A mapping made by a synthesized mmap step: where, and the step (a REMAP may make it a memfd). */
+interface Region {
+  proc: Proc;
+  name: string;
+  start: bigint;
+  end: bigint;
+  step: Record<string, YVal>;
+}
+
 export class Synth extends Processes {
   ram = 0;
   index = 0;
+  readonly regions: Region[] = [];
 
   fdOf(p: Proc, v: SVal | undefined): { n: number; info?: FdInfo } | undefined {
     const n = atomNumber(v);
@@ -94,6 +105,38 @@ export class Synth extends Processes {
     const name = `ram${this.ram++}`;
     this.push(p, { mmap: name, size: end - addr, at: addr, shared: true }, [
       `mmap is not traced: the range ${why} names, recreated zero-filled (its contents are not in the log)`,
+    ]);
+    const item = this.items.at(-1);
+    if (item?.kind === 'step') this.regions.push({ proc: p, name, start: addr, end, step: item.step });
+  }
+
+  /**
+   * A VHOST_IOTLB_REMAP from another process than the one whose UPDATE made the entry (a live
+   * update: the new VMM re-registers the old one's guest RAM at its own address) maps the same
+   * memory there: the old mapping becomes a memfd (cpr keeps guest RAM in memfds, and nothing else
+   * can be mapped twice) and the new one maps that object at the REMAP's address. Else the range is
+   * mapped as memory() does.
+   */
+  remapMemory(p: Proc, old: { proc: Proc; uaddr: bigint } | undefined, uaddr: bigint, size: bigint): void {
+    const src =
+      old && old.proc !== p
+        ? this.regions.find((r) => r.proc === old.proc && r.start <= old.uaddr && old.uaddr < r.end)
+        : undefined;
+    const start = src ? uaddr - (old!.uaddr - src.start) : -1n;
+    if (!src || start < 0n || start % PAGE !== 0n) return this.memory(p, uaddr, size, 'the IOTLB REMAP');
+    const end = start + (src.end - src.start);
+    if (p.maps.some(([s, e]) => s < end && start < e)) return;
+    p.maps.push([start, end]);
+    if (src.step.shared !== undefined) {
+      const note = `${src.step.note}; a memfd: ${p.name} maps the same memory again for its IOTLB REMAP`;
+      delete src.step.shared;
+      delete src.step.note;
+      Object.assign(src.step, { memfd: true, note });
+    }
+    const name = `ram${this.ram++}`;
+    this.push(p, { mmap: name, size: end - start, at: start, object: src.name }, [
+      `mmap is not traced: the memory ${old!.proc.name} mapped at 0x${src.start.toString(16)} (${src.name}), ` +
+        'mapped again where the IOTLB REMAP names it',
     ]);
   }
 }
