@@ -169,7 +169,7 @@ export class OrderedKeys<K extends OrderedKey> {
     let n = this.#root;
     while (n instanceof Inner) {
       const i = upperBound(n.mins, approx, start, seq) - 1;
-      n = n.children[i < 0 ? 0 : i]!;
+      n = n.children[Math.max(0, i)]!;
     }
     return n;
   }

@@ -371,7 +371,7 @@ describe('vioctl import-strace: the live update and the hot reset keep their sto
       lone,
       readFileSync('fixtures/strace/qemu-hot-reset-groups.log', 'utf8')
         .split('\n')
-        .filter((l, i) => i < 6 || i > 11)
+        .filter((_l, i) => i < 6 || i > 11)
         .join('\n'),
     );
     const r = runJson(importLog(lone, '--kernel', '6.1').file);
@@ -492,7 +492,7 @@ describe('vioctl import-strace: decoding', () => {
     );
     expect(y).toMatch(/- ioctl: VHOST_SET_OWNER\n {4}process: p8\n {4}fd: vsock3\n {4}expect: 0/);
     expect(y).toMatch(
-      /# 6: 8 +ioctl\(10, VHOST_SET_OWNER, 0\) = 0  \[fd not opened in the log\]/, // /etc/hosts is not passed
+      /# 6: 8 +ioctl\(10, VHOST_SET_OWNER, 0\) = 0 {2}\[fd not opened in the log\]/, // /etc/hosts is not passed
     );
     expect(y).toMatch(/# 7: .*\[fds sent, but no recvmsg in the log takes them\]/);
     expect(y).toMatch(/# 8: .*\[fds received from no send in the log\]/);

@@ -3,9 +3,9 @@
 // (`0x1` for both under -X raw). A send is paired with the first later receive of as many fds by
 // another pid, in log order (one socket's queue), and becomes one `pass:` step per fd, placed at
 // the send: the file is in flight from there, whatever the sender does with its fd afterwards.
-import type { Event } from './lines.js';
+
 import { IoSteps } from './io-steps.js';
-import type { CallEvent } from './lines.js';
+import type { CallEvent, Event } from './lines.js';
 import type { Proc } from './state.js';
 import { atomNumber, parseArgs, type SVal } from './values.js';
 

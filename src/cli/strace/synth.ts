@@ -123,7 +123,10 @@ export class Synth extends Processes {
         ? this.regions.find((r) => r.proc === old.proc && r.start <= old.uaddr && old.uaddr < r.end)
         : undefined;
     const start = src ? uaddr - (old!.uaddr - src.start) : -1n;
-    if (!src || start < 0n || start % PAGE !== 0n) return this.memory(p, uaddr, size, 'the IOTLB REMAP');
+    if (!src || start < 0n || start % PAGE !== 0n) {
+      this.memory(p, uaddr, size, 'the IOTLB REMAP');
+      return;
+    }
     const end = start + (src.end - src.start);
     if (p.maps.some(([s, e]) => s < end && start < e)) return;
     p.maps.push([start, end]);
