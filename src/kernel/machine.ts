@@ -39,7 +39,12 @@ export interface Machine {
   readonly pci: readonly PciDeviceSpec[];
   readonly vdpa: readonly VdpaSpec[];
   readonly kvm: boolean;
-  readonly limits: { readonly memlock: bigint; readonly dma_entry_limit: number };
+  readonly limits: {
+    readonly memlock: bigint;
+    readonly dma_entry_limit: number;
+    /** the max_iotlb_entries module parameter of vhost, vhost_vdpa and vdpa_sim (each 2048 by default) */
+    readonly max_iotlb_entries: number;
+  };
 }
 
 const dev = (
@@ -77,7 +82,7 @@ export const DEFAULT_MACHINE: Machine = {
     { name: 'vdpa1', type: 'blk' },
   ],
   kvm: false,
-  limits: { memlock: 8n << 20n, dma_entry_limit: 65535 },
+  limits: { memlock: 8n << 20n, dma_entry_limit: 65535, max_iotlb_entries: 2048 },
 };
 
 export type MachinePath = readonly (string | number)[];
@@ -228,15 +233,22 @@ export function buildMachine(raw: unknown): Machine | MachineError {
     const kvm = raw.kvm === undefined ? DEFAULT_MACHINE.kvm : bool(raw.kvm, ['kvm'], 'kvm');
     let limits = DEFAULT_MACHINE.limits;
     if (raw.limits !== undefined) {
-      if (!isMap(raw.limits)) throw new Bad(['limits'], 'limits: expected {memlock, dma_entry_limit}');
-      keys(raw.limits, ['limits'], ['memlock', 'dma_entry_limit'], 'limits');
+      if (!isMap(raw.limits))
+        throw new Bad(['limits'], 'limits: expected {memlock, dma_entry_limit, max_iotlb_entries}');
+      keys(raw.limits, ['limits'], ['memlock', 'dma_entry_limit', 'max_iotlb_entries'], 'limits');
       const memlock = raw.limits.memlock === undefined ? limits.memlock : size(raw.limits.memlock);
       if (memlock === undefined) throw new Bad(['limits', 'memlock'], 'memlock: expected a size such as 8M');
       const del =
         raw.limits.dma_entry_limit === undefined
           ? limits.dma_entry_limit
           : int(raw.limits.dma_entry_limit, ['limits', 'dma_entry_limit'], 'dma_entry_limit');
-      limits = { memlock, dma_entry_limit: del };
+      const mie =
+        raw.limits.max_iotlb_entries === undefined
+          ? limits.max_iotlb_entries
+          : int(raw.limits.max_iotlb_entries, ['limits', 'max_iotlb_entries'], 'max_iotlb_entries');
+      // the modules refuse to load with less (vhost_vdpa: <= 0; vdpa_sim: < 2)
+      if (mie < 2) throw new Bad(['limits', 'max_iotlb_entries'], 'max_iotlb_entries: expected at least 2');
+      limits = { memlock, dma_entry_limit: del, max_iotlb_entries: mie };
     }
     checkTopology(pci, raw.pci === undefined ? undefined : ['pci']);
     checkUnique(

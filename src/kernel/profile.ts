@@ -67,6 +67,8 @@ export const FEATURES = {
     '1496c47065f9 VHOST_VDPA_GET_VRING_SIZE (6.9); c4e8b5aed7cd SUSPEND/RESUME are no-ops without DRIVER_OK; vdpa_sim pending kicks and get_vq_size',
   'vdpa-group-bound-check':
     'cd025c1e876b "vhost: move vdpa group bound check to vhost_vdpa" (Jan 2026, Cc stable): SET_GROUP_ASID group >= ngroups is EINVAL in vhost-vdpa (both Debian oracle kernels have it)',
+  'iotlb-limit-enospc':
+    'vhost_iotlb_add_range_ctx enforces the limit without RETIRE (ENOSPC; [0, U64_MAX] needs 2 free entries), refuses a limit of 0 (EINVAL) and reuses the oldest map when retiring (seen in the iotlb.c of Debian 6.1.192 and 6.12.117; first mainline release UNVERIFIED)',
   'vdpa-vring-num-max':
     'vhost_vdpa_vring_ioctl checks SET_VRING_NUM against get_vq_num_max (EINVAL above it; seen on Debian 6.12.117, absent on 6.1.192)',
   // ---- the vfio paths (vfio.md §17; the kernel function each one changes is named in the driver)
@@ -178,6 +180,7 @@ const F_61_DEBIAN: ProfileFeature[] = [
   'vdpa-suspend',
   'vdpa-blk-secure-erase',
   'vdpa-group-bound-check',
+  'iotlb-limit-enospc',
 ];
 /** vhost-vdpa and vdpa_sim of mainline 6.5: everything up to use_va (6.4) */
 const VDPA_65: ProfileFeature[] = [
@@ -285,7 +288,14 @@ const SPECS: readonly ProfileSpec[] = [
     description:
       "Debian's 6.12.117 source, built with iommufd and the vfio cdev (the oracle's second kernel)",
     families: ALL_FAMILIES,
-    features: [...F_66, 'vsock-drop-iotlb', ...VDPA_69, 'vdpa-group-bound-check', 'vdpa-vring-num-max'],
+    features: [
+      ...F_66,
+      'vsock-drop-iotlb',
+      ...VDPA_69,
+      'vdpa-group-bound-check',
+      'vdpa-vring-num-max',
+      'iotlb-limit-enospc',
+    ],
     patchBase: true,
   },
   {
@@ -294,7 +304,14 @@ const SPECS: readonly ProfileSpec[] = [
     description:
       'the "6.12" build with CONFIG_IOMMUFD_VFIO_CONTAINER=y: iommufd provides /dev/vfio/vfio (vfio paths only)',
     families: ['vfio', 'iommufd', 'vfio-cdev', 'kvm'],
-    features: [...F_66, 'vsock-drop-iotlb', ...VDPA_69, 'vdpa-group-bound-check', 'vdpa-vring-num-max'],
+    features: [
+      ...F_66,
+      'vsock-drop-iotlb',
+      ...VDPA_69,
+      'vdpa-group-bound-check',
+      'vdpa-vring-num-max',
+      'iotlb-limit-enospc',
+    ],
     patchBase: true,
   },
 ];

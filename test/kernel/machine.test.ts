@@ -17,13 +17,13 @@ describe('machine: merged into the default machine (machine.md)', () => {
       reset: ['pm', 'bus'],
     });
     expect(m.vdpa.map((d) => d.name)).toEqual(['vdpa0', 'vdpa1']);
-    expect(m.limits).toEqual({ memlock: 8n << 20n, dma_entry_limit: 65535 });
+    expect(m.limits).toEqual({ memlock: 8n << 20n, dma_entry_limit: 65535, max_iotlb_entries: 2048 });
   });
 
   test('maps merge key by key; a list given replaces the list', () => {
     const m = ok({ kvm: true, limits: { memlock: '64M' }, vdpa: [{ name: 'vdpa0', type: 'blk' }] });
     expect(m.kvm).toBe(true);
-    expect(m.limits).toEqual({ memlock: 64n << 20n, dma_entry_limit: 65535 });
+    expect(m.limits).toEqual({ memlock: 64n << 20n, dma_entry_limit: 65535, max_iotlb_entries: 2048 });
     expect(m.vdpa).toEqual([{ name: 'vdpa0', type: 'blk' }]);
     expect(m.pci).toBe(DEFAULT_MACHINE.pci);
   });

@@ -17,8 +17,6 @@ export const VIRTIO_F_ACCESS_PLATFORM = 33;
 export const VIRTIO_F_VERSION_1 = 32;
 /** VDPASIM_QUEUE_MAX */
 export const VDPASIM_QUEUE_MAX = 256;
-/** vdpa_sim's max_iotlb_entries: its tables are made without RETIRE, so the limit is never enforced */
-const SIM_MAX_IOTLB_ENTRIES = 2048;
 const U64_MAX = (1n << 64n) - 1n;
 /** VHOST_MAP_RW */
 const RW = 0x3;
@@ -172,10 +170,12 @@ export class VdpaSim {
   }
 
   private newTable(): VhostIotlb {
+    // vhost_iotlb_init(&vdpasim->iommu[i], max_iotlb_entries, 0)
     return new VhostIotlb({
-      limit: SIM_MAX_IOTLB_ENTRIES,
+      limit: this.k.machine.limits.max_iotlb_entries,
       retire: false,
       splitFullRange: this.k.profile.has('iotlb-split-full-range'),
+      enforceLimit: this.k.profile.has('iotlb-limit-enospc'),
     });
   }
 
@@ -298,9 +298,10 @@ export class VdpaSim {
     t.reset();
     this.iommuPt[asid] = false;
     for (const m of from.maps()) {
-      if (t.addRange(m.start, m.last, m.addr, m.perm) !== 'ok') {
+      const r = t.addRange(m.start, m.last, m.addr, m.perm);
+      if (r !== 'ok') {
         t.reset();
-        return fail('EFAULT', 'vdpasim_set_map', 'vhost_iotlb_add_range(iommu, ...)');
+        return fail(r, 'vdpasim_set_map', 'vhost_iotlb_add_range(&vdpasim->iommu[asid], ...)');
       }
     }
     return null;
@@ -319,9 +320,8 @@ export class VdpaSim {
     if (asid >= this.nas) return fail('EINVAL', fn, 'asid >= vdpasim->dev_attr.nas');
     this.dropPassthrough(asid);
     const last = (iova + size - 1n) & U64_MAX;
-    if (this.iommu[asid]!.addRange(iova, last, pa, perm) !== 'ok') {
-      return fail('EFAULT', fn, 'vhost_iotlb_add_range_ctx() (last < start)');
-    }
+    const r = this.iommu[asid]!.addRange(iova, last, pa, perm);
+    if (r !== 'ok') return fail(r, fn, 'vhost_iotlb_add_range_ctx(&vdpasim->iommu[asid], ...)');
     return null;
   }
 

@@ -88,8 +88,6 @@ function ownerAllocs(ctx: CallCtx, dev: VhostDev): Fail | null {
 }
 
 export const MAX_MEM_REGIONS = 64;
-/** module parameter max_iotlb_entries of vhost.ko */
-export const MAX_IOTLB_ENTRIES = 2048;
 const VHOST_PAGE_SIZE = 0x1000n;
 const ENOIOCTLCMD_CHECK = 'default: return -ENOIOCTLCMD';
 
@@ -113,11 +111,13 @@ export function setOwner(ctx: CallCtx, dev: VhostDev): SysResult {
   return ok(0);
 }
 
+/** vhost_iotlb_alloc(max_iotlb_entries, VHOST_IOTLB_FLAG_RETIRE) */
 export function newIotlb(k: Kernel): VhostIotlb {
   return new VhostIotlb({
-    limit: MAX_IOTLB_ENTRIES,
+    limit: k.machine.limits.max_iotlb_entries,
     retire: true,
     splitFullRange: k.profile.has('iotlb-split-full-range'),
+    enforceLimit: k.profile.has('iotlb-limit-enospc'),
   });
 }
 

@@ -26,7 +26,12 @@ export interface IotlbOptions {
   retire: boolean;
   /** 5.17+ e2ae38cf3d91: [0, U64_MAX] stored as two entries */
   splitFullRange: boolean;
+  /** profile 'iotlb-limit-enospc': the limit holds without RETIRE too, and 0 is no longer "unlimited" */
+  enforceLimit?: boolean;
 }
+
+/** what vhost_iotlb_add_range_ctx returns: 0, or the negative errno's name */
+export type AddRangeResult = 'ok' | 'EFAULT' | 'ENOMEM' | 'ENOSPC' | 'EINVAL';
 
 /** one map's place in the tree and in the FIFO list (struct vhost_iotlb_map's rb and link members) */
 interface Slot {
@@ -90,11 +95,12 @@ export class VhostIotlb {
   }
 
   /**
-   * vhost_iotlb_add_range_ctx: returns 'ok' (0) or the negative-errno name: 'EFAULT' when last < start,
-   * 'ENOMEM' when the map's kmalloc fails: `allocFails` is that allocation's fault point (fault.ts),
-   * asked only where the kernel allocates (a full RETIRE IOTLB reuses its oldest map instead). A
-   * split full range whose second half fails keeps its first half, as the kernel's does. There is no
-   * overlap check: overlapping and identical maps coexist.
+   * vhost_iotlb_add_range_ctx: 'ok' (0) or the negative errno's name: EFAULT when last < start; ENOMEM when
+   * the map's kmalloc fails (`allocFails` is that allocation's fault point, fault.ts, asked only where the
+   * kernel allocates: a full RETIRE IOTLB reuses its oldest map instead); with enforceLimit, EINVAL for a
+   * limit of 0 and ENOSPC for a full table without RETIRE. A split full range whose second half fails
+   * keeps its first half, as the kernel's does. There is no overlap check: overlapping and identical maps
+   * coexist.
    */
   addRange(
     start: bigint,
@@ -103,9 +109,15 @@ export class VhostIotlb {
     perm: number,
     opaque?: unknown,
     allocFails?: () => boolean,
-  ): 'ok' | 'EFAULT' | 'ENOMEM' {
+  ): AddRangeResult {
     if (last < start) return 'EFAULT';
+    const { limit, retire, enforceLimit } = this.#opts;
+    if (enforceLimit && limit === 0) return 'EINVAL';
     if (this.#opts.splitFullRange && start === 0n && last === U64_MAX) {
+      if (enforceLimit) {
+        if (limit < 2) return 'ENOSPC';
+        if (!retire && this.#nmaps > limit - 2) return 'ENOSPC';
+      }
       // e2ae38cf3d91: so that size never overflows. 5.17/5.18 ignored this call's result; 6.1 returns it.
       const mid = last / 2n;
       const first = this.addRange(start, mid, addr, perm, opaque, allocFails);
@@ -113,8 +125,9 @@ export class VhostIotlb {
       addr = (addr + mid + 1n) & U64_MAX; // u64 addition wraps
       start = mid + 1n;
     }
-    const { limit, retire } = this.#opts;
-    if (limit !== 0 && this.nmaps === limit && retire && this.#oldest !== undefined) {
+    const full = enforceLimit ? this.#nmaps >= limit : limit !== 0 && this.#nmaps === limit && retire;
+    if (full && !retire) return 'ENOSPC';
+    if (full && this.#oldest !== undefined) {
       const victim = this.#oldest.map;
       this.#free(this.#oldest);
       this.onRetire?.(victim);

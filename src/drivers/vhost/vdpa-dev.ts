@@ -51,8 +51,22 @@ export interface VhostVdpa {
   ownerChanged: boolean;
 }
 
+/**
+ * vhost_iotlb_init(&as->iotlb, max_iotlb_entries, 0): no RETIRE, so before 'iotlb-limit-enospc' the limit
+ * is never enforced; with it, a full address space refuses UPDATEs with ENOSPC.
+ */
 export function newAsIotlb(k: Kernel): VhostIotlb {
-  // vhost_iotlb_init(&as->iotlb, max_iotlb_entries, 0): no RETIRE, so the limit is never enforced
+  const enforceLimit = k.profile.has('iotlb-limit-enospc');
+  return new VhostIotlb({
+    limit: enforceLimit ? k.machine.limits.max_iotlb_entries : 0,
+    retire: false,
+    splitFullRange: k.profile.has('iotlb-split-full-range'),
+    enforceLimit,
+  });
+}
+
+/** the platform IOMMU domain's mappings (iommu_map: no entry limit) */
+export function newDomain(k: Kernel): VhostIotlb {
   return new VhostIotlb({ limit: 0, retire: false, splitFullRange: k.profile.has('iotlb-split-full-range') });
 }
 

@@ -95,9 +95,9 @@ function vdpaMap(
   ctx: VdpaMapCtx,
 ): Fail | null {
   const last = (iova + size - 1n) & U64_MAX;
-  if (iotlb.addRange(iova, last, addr, perm, ctx) !== 'ok') {
-    return fail('EFAULT', 'vhost_vdpa_map', 'vhost_iotlb_add_range_ctx() (last < start)');
-  }
+  const added = iotlb.addRange(iova, last, addr, perm, ctx);
+  if (added !== 'ok')
+    return fail(added, 'vhost_vdpa_map', 'vhost_iotlb_add_range_ctx(iotlb, iova, iova + size - 1, ...)');
   const sim = v.sim;
   const asid = asidOf(v, iotlb);
   let r: Fail | null = null;

@@ -33,7 +33,7 @@ import { devCleanup, devIoctl, NR, vringIoctl } from './core.js';
 import { hasBackendFeature, newVhostDev, type VhostDev } from './dev.js';
 import { chrWrite } from './iotlb-msg.js';
 import { vhostPollStop } from './ring.js';
-import { mmPinned, newAsIotlb, type VdpaMapCtx, type VhostVdpa, vdpaDevices } from './vdpa-dev.js';
+import { mmPinned, newAsIotlb, newDomain, type VdpaMapCtx, type VhostVdpa, vdpaDevices } from './vdpa-dev.js';
 import { findAllocAs, removeAs, vdpaProcessIotlbMsg } from './vdpa-iotlb.js';
 import { vdpaDiagnostics, vdpaState } from './vdpa-state.js';
 
@@ -566,7 +566,7 @@ function open(ctx: CallCtx, path: string, _flags: number, fileId: number): Opene
   v.ownerChanged = false;
   v.suspended = false;
   // vhost_vdpa_alloc_domain: the platform IOMMU maps for parents with neither set_map nor dma_map
-  v.domain = !v.sim.ops.setMap && !v.sim.ops.dmaMap ? newAsIotlb(k) : null;
+  v.domain = !v.sim.ops.setMap && !v.sim.ops.dmaMap ? newDomain(k) : null;
   // vhost_vdpa_set_iova_range: vdpa_sim has get_iova_range, [0, U64_MAX]
   v.range = { first: 0n, last: (1n << 64n) - 1n };
   // before the ASID series there is one IOTLB, v->iotlb, from open on

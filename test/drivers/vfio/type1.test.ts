@@ -2,7 +2,11 @@
 // (drivers/vfio/vfio_iommu_type1.c @ 6.1 and 6.12; vfio.md §6), and VFIO_DEVICE_GET_INFO's
 // copy-back length per profile (vfio_pci_ioctl_get_info).
 import { describe, expect, test } from 'vitest';
+import { registerDrivers } from '../../../src/drivers/index.js';
+import { Kernel } from '../../../src/kernel/kernel.js';
+import { DEFAULT_MACHINE } from '../../../src/kernel/machine.js';
 import { PROT_READ, PROT_WRITE } from '../../../src/kernel/memory.js';
+import { type KernelProfile, makeProfile } from '../../../src/kernel/profile.js';
 import { encodeStruct } from '../../../src/uapi/struct.js';
 import { vfio_iommu_type1_dma_map, vfio_iommu_type1_dma_unmap } from '../../../src/uapi/vfio.js';
 import { attached, errnoOf, getDeviceFd, io, type VF, vfioKernel } from './helpers.js';
@@ -62,7 +66,15 @@ describe('type1 @ 6.12', () => {
   });
 
   test('vfio_dma_do_map: !iommu->dma_avail ENOSPC past dma_entry_limit', () => {
-    const f = setup('6.12');
+    // the module parameter lowered (as modprobe vfio_iommu_type1 dma_entry_limit=64 would): 65535 maps
+    // take half a minute on a loaded machine
+    const prof = makeProfile('6.12', []) as KernelProfile;
+    const k = new Kernel(prof, {
+      ...DEFAULT_MACHINE,
+      limits: { ...DEFAULT_MACHINE.limits, dma_entry_limit: 64 },
+    });
+    registerDrivers(k);
+    const f = setup('6.12', { k, p: k.spawn('main') });
     const va = guest(f);
     const limit = f.k.machine.limits.dma_entry_limit;
     let n = 0;
