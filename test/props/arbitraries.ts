@@ -564,6 +564,8 @@ const prefixArb: fc.Arbitrary<Step[]> = fc.oneof(
 export interface Case {
   profile: ProfileName;
   steps: Step[];
+  /** what the steps were drawn for (counted per family by `npm run fuzz`) */
+  family?: Family;
 }
 
 /** A case of one family: vhost (vsock, net, tun) or vdpa (vhost-vdpa on vdpa_sim net and blk). */
@@ -575,6 +577,7 @@ export function caseArb(maxSteps = 40, family?: Family): fc.Arbitrary<Case> {
       : prefixArb;
   const step = family === 'vdpa' ? vdpaStepArb : stepArb;
   return fc.record({
+    family: fc.constant(family),
     profile: fc.constantFrom(...PROFILES),
     steps: fc
       .tuple(pre, fc.array(step, { minLength: 1, maxLength: maxSteps, size: 'max' }))

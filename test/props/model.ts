@@ -1048,5 +1048,5 @@ export function minimise(c: Case, kind: string, ignore?: ReadonlySet<string>): C
       }
     }
   }
-  return { profile: c.profile, steps };
+  return { ...c, steps };
 }

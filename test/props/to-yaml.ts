@@ -6,7 +6,7 @@ import type { Ran } from './model.js';
 const PLAIN = /^(?:[A-Z][A-Z0-9_]*|\/[A-Za-z0-9_/.-]*|[a-z][a-z0-9]*)$/;
 const RESERVED = /^(?:y|n|yes|no|on|off|true|false|null|~)$/i;
 
-function scalar(v: unknown): string {
+export function scalar(v: unknown): string {
   if (typeof v === 'bigint') return v < 0n ? v.toString() : v < 10n ? v.toString() : `0x${v.toString(16)}`;
   if (typeof v === 'number') return String(v);
   if (typeof v === 'boolean') return v ? 'true' : 'false';
