@@ -45,8 +45,17 @@ export type Step =
   | { op: 'poll'; p: number; fd: number }
   | { op: 'signal'; p: number; fd: number };
 
-export const PROFILES = ['5.10', '5.15', '6.1', '6.12'] as const;
+/** `6.12+patches` is 6.12 with both proposed vhost patches (vhost-iotlb-remap, vhost-new-owner). */
+export const PROFILES = ['5.10', '5.15', '6.1', '6.12', '6.12+patches'] as const;
 export type ProfileName = (typeof PROFILES)[number];
+export const PATCHED = ['vhost-iotlb-remap', 'vhost-new-owner'] as const;
+
+/** The kernel profile and patch list a case's profile name stands for. */
+export function profileOf(name: string): { kernel: string; patches: readonly string[] } {
+  return name.endsWith('+patches')
+    ? { kernel: name.slice(0, -8), patches: PATCHED }
+    : { kernel: name, patches: [] };
+}
 
 export const U64_MAX = (1n << 64n) - 1n;
 const U32_MAX = 0xffffffffn;
@@ -56,6 +65,9 @@ export const OPEN_PATHS = [
   '/dev/vhost-vsock',
   '/dev/vhost-net',
   '/dev/net/tun',
+  '/dev/vhost-vdpa-0',
+  '/dev/vhost-vdpa-1',
+  '/dev/vhost-vdpa-2',
   '/dev/vhost-bogus',
   '/dev/null',
   '/dev/../dev/vhost-vsock',
@@ -140,11 +152,10 @@ function fieldArb(type: string, role: string | undefined): fc.Arbitrary<Val> {
 }
 
 /** Feature words: the offers with random bits dropped, single bits, or junk. */
+const OFFERS = [0x33d000002n, 0x33d008000n, 0x1033d008000n, 0x308820028n, 0x308830028n, 0x308007646n];
 const featuresArb = fc.oneof(
-  fc.constantFrom(0n, 0x100000000n, 0x300000000n, 0x33d000002n, 0x33d008000n, 0x1033d008000n),
-  fc
-    .tuple(fc.constantFrom(0x33d000002n, 0x33d008000n, 0x1033d008000n), fc.bigInt({ min: 0n, max: U64_MAX }))
-    .map(([o, m]) => o & m),
+  fc.constantFrom(0n, 0x100000000n, 0x300000000n, ...OFFERS),
+  fc.tuple(fc.constantFrom(...OFFERS), fc.bigInt({ min: 0n, max: U64_MAX })).map(([o, m]) => o & m),
   fc.nat({ max: 63 }).map((b) => 1n << BigInt(b)),
   fc.bigInt({ min: 0n, max: U64_MAX }),
 );
@@ -191,12 +202,37 @@ function namedIoctlArb(name: string): fc.Arbitrary<Step> {
         name === 'VHOST_SET_FEATURES'
           ? featuresArb
           : name === 'VHOST_SET_BACKEND_FEATURES'
-            ? fc.oneof(fc.constantFrom(0n, 2n, 6n, 0xen), fc.bigInt({ min: 0n, max: U64_MAX }))
-            : name === 'VHOST_VSOCK_SET_GUEST_CID'
-              ? fc.oneof(fc.bigInt({ min: 0n, max: 8n }), fc.constantFrom(U32_MAX, U32_MAX + 1n, U64_MAX))
-              : a.role === 'fd'
-                ? fdArb.map(BigInt)
-                : fieldArb(a.type, undefined).map((x) => (typeof x === 'bigint' ? x : 0n));
+            ? fc.oneof(
+                // MSG_V2 2, BATCH 4, ASID 8, SUSPEND 0x10, RESUME 0x20, ENABLE_AFTER_DRIVER_OK 0x40,
+                // DESC_ASID 0x80, IOTLB_PERSIST 0x100, the patches' NEW_OWNER 0x200 and IOTLB_REMAP 0x400
+                fc.constantFrom(
+                  0n,
+                  2n,
+                  6n,
+                  0xen,
+                  0x3en,
+                  0x7en,
+                  0x17en,
+                  0x1fen,
+                  0x20en,
+                  0x40en,
+                  0x60en,
+                  0x77en,
+                ),
+                fc.bigInt({ min: 0n, max: 0x7ffn }),
+                fc.bigInt({ min: 0n, max: U64_MAX }),
+              )
+            : name === 'VHOST_VDPA_SET_STATUS'
+              ? fc.oneof(
+                  // ACKNOWLEDGE 1, DRIVER 2, DRIVER_OK 4, FEATURES_OK 8, NEEDS_RESET 0x40, FAILED 0x80
+                  fc.constantFrom(0n, 1n, 3n, 0xbn, 0xfn, 0x7n, 0x4n, 0x40n, 0x80n, 0x8fn),
+                  fc.bigInt({ min: 0n, max: 0xffn }),
+                )
+              : name === 'VHOST_VSOCK_SET_GUEST_CID'
+                ? fc.oneof(fc.bigInt({ min: 0n, max: 8n }), fc.constantFrom(U32_MAX, U32_MAX + 1n, U64_MAX))
+                : a.role === 'fd'
+                  ? fdArb.map(BigInt)
+                  : fieldArb(a.type, undefined).map((x) => (typeof x === 'bigint' ? x : 0n));
       arg = fc.option(
         v.map((x) => ({ kind: 'int' as const, v: x })),
         { freq: 8 },
@@ -248,19 +284,20 @@ const rawReqArb: fc.Arbitrary<number> = fc.oneof(
 
 const CORE = NAMED.filter((n) => !n.startsWith('VHOST_VDPA_'));
 const VDPA = NAMED.filter((n) => n.startsWith('VHOST_VDPA_'));
-const ioctlArb: fc.Arbitrary<Step> = fc.oneof(
-  { arbitrary: fc.constantFrom(...CORE).chain(namedIoctlArb), weight: 10 },
-  { arbitrary: fc.constantFrom(...VDPA).chain(namedIoctlArb), weight: 1 },
-  {
-    arbitrary: fc.record({
-      op: fc.constant('ioctl' as const),
-      p: pick,
-      fd: fdArb,
-      req: rawReqArb,
-    }),
-    weight: 1,
-  },
-);
+const ioctlArbOf = (vdpaWeight: number): fc.Arbitrary<Step> =>
+  fc.oneof(
+    { arbitrary: fc.constantFrom(...CORE).chain(namedIoctlArb), weight: 10 },
+    { arbitrary: fc.constantFrom(...VDPA).chain(namedIoctlArb), weight: vdpaWeight },
+    {
+      arbitrary: fc.record({
+        op: fc.constant('ioctl' as const),
+        p: pick,
+        fd: fdArb,
+        req: rawReqArb,
+      }),
+      weight: 1,
+    },
+  );
 
 const msgTypeArb = fc.oneof(
   { arbitrary: fc.constantFrom(2, 3), weight: 6 },
@@ -317,50 +354,55 @@ export const pokeArb: fc.Arbitrary<Step> = fc.record({
   width: fc.constantFrom(1 as const, 2 as const, 4 as const, 8 as const),
 });
 
-export const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  {
-    arbitrary: fc.record(
-      {
-        op: fc.constant('open' as const),
-        p: pick,
-        path: fc.constantFrom(...OPEN_PATHS),
-        flags: fc.constantFrom(['O_RDONLY'], ['O_WRONLY'], ['O_RDWR', 'O_NONBLOCK']),
-      },
-      { requiredKeys: ['op', 'p', 'path'] },
-    ),
-    weight: 5,
-  },
-  { arbitrary: fc.record({ op: fc.constant('close' as const), p: pick, fd: fdArb }), weight: 3 },
-  { arbitrary: fc.record({ op: fc.constant('fork' as const), p: pick }), weight: 1 },
-  { arbitrary: fc.constant({ op: 'spawn' as const }), weight: 1 },
-  { arbitrary: fc.record({ op: fc.constant('exit' as const), p: pick }), weight: 1 },
-  { arbitrary: fc.record({ op: fc.constant('pass' as const), p: pick, fd: fdArb, to: pick }), weight: 1 },
-  { arbitrary: fc.record({ op: fc.constant('eventfd' as const), p: pick }), weight: 3 },
-  {
-    arbitrary: fc.record({
-      op: fc.constant('mmap' as const),
-      p: pick,
-      size: fc.oneof(
-        { arbitrary: fc.constantFrom(0x1000n, 0x10000n, 0x100000n), weight: 20 },
-        { arbitrary: fc.constantFrom(0n, 1n, 0x800000000000n, 1n << 63n, U64_MAX), weight: 1 },
+export type Family = 'vhost' | 'vdpa';
+
+const stepArbOf = (family: Family): fc.Arbitrary<Step> =>
+  fc.oneof(
+    {
+      arbitrary: fc.record(
+        {
+          op: fc.constant('open' as const),
+          p: pick,
+          path: fc.constantFrom(...OPEN_PATHS),
+          flags: fc.constantFrom(['O_RDONLY'], ['O_WRONLY'], ['O_RDWR', 'O_NONBLOCK']),
+        },
+        { requiredKeys: ['op', 'p', 'path'] },
       ),
-      memfd: fc.boolean(),
-    }),
-    weight: 1,
-  },
-  { arbitrary: pokeArb, weight: 4 },
-  { arbitrary: ioctlArb, weight: 20 },
-  { arbitrary: writeArb, weight: 8 },
-  {
-    arbitrary: fc.record(
-      { op: fc.constant('read' as const), p: pick, fd: fdArb, len: fc.constantFrom(0, 8, 71, 72, 100) },
-      { requiredKeys: ['op', 'p', 'fd'] },
-    ),
-    weight: 3,
-  },
-  { arbitrary: fc.record({ op: fc.constant('poll' as const), p: pick, fd: fdArb }), weight: 2 },
-  { arbitrary: fc.record({ op: fc.constant('signal' as const), p: pick, fd: fdArb }), weight: 3 },
-);
+      weight: 5,
+    },
+    { arbitrary: fc.record({ op: fc.constant('close' as const), p: pick, fd: fdArb }), weight: 3 },
+    { arbitrary: fc.record({ op: fc.constant('fork' as const), p: pick }), weight: 1 },
+    { arbitrary: fc.constant({ op: 'spawn' as const }), weight: 1 },
+    { arbitrary: fc.record({ op: fc.constant('exit' as const), p: pick }), weight: 1 },
+    { arbitrary: fc.record({ op: fc.constant('pass' as const), p: pick, fd: fdArb, to: pick }), weight: 1 },
+    { arbitrary: fc.record({ op: fc.constant('eventfd' as const), p: pick }), weight: 3 },
+    {
+      arbitrary: fc.record({
+        op: fc.constant('mmap' as const),
+        p: pick,
+        size: fc.oneof(
+          { arbitrary: fc.constantFrom(0x1000n, 0x10000n, 0x100000n), weight: 20 },
+          { arbitrary: fc.constantFrom(0n, 1n, 0x800000000000n, 1n << 63n, U64_MAX), weight: 1 },
+        ),
+        memfd: fc.boolean(),
+      }),
+      weight: 1,
+    },
+    { arbitrary: pokeArb, weight: 4 },
+    { arbitrary: ioctlArbOf(family === 'vdpa' ? 10 : 1), weight: 20 },
+    { arbitrary: writeArb, weight: 8 },
+    {
+      arbitrary: fc.record(
+        { op: fc.constant('read' as const), p: pick, fd: fdArb, len: fc.constantFrom(0, 8, 71, 72, 100) },
+        { requiredKeys: ['op', 'p', 'fd'] },
+      ),
+      weight: 3,
+    },
+    { arbitrary: fc.record({ op: fc.constant('poll' as const), p: pick, fd: fdArb }), weight: 2 },
+    { arbitrary: fc.record({ op: fc.constant('signal' as const), p: pick, fd: fdArb }), weight: 3 },
+  );
+export const stepArb: fc.Arbitrary<Step> = stepArbOf('vhost');
+const vdpaStepArb: fc.Arbitrary<Step> = stepArbOf('vdpa');
 
 const st = (index: bigint, num: bigint): ArgDesc => ({ kind: 'struct', fields: { index, num } });
 const io = (req: string, fd: number, arg?: ArgDesc): Step =>
@@ -421,6 +463,93 @@ export function setupPrefix(kind: 'vsock' | 'net', features: bigint, iotlb: bool
   return steps;
 }
 
+/**
+ * A vhost-vdpa device set up as QEMU's vhost-vdpa backend does (fd 3 /dev/vhost-vdpa-N, map 0 guest
+ * memory, fds 4-7 eventfds): backend features (v2 messages, batching, ASIDs, maybe more), features,
+ * rings of 16 at IOVAs 0x0/0x1000/0x2000 and 0x4000/0x5000/0x6000 mapped by v2 UPDATEs (in a batch
+ * or not), kicks and calls, then the status machine up to DRIVER_OK; for the net device the control
+ * queue's group moved to ASID 1 with a mapping of its own.
+ */
+export function vdpaPrefix(
+  dev: 0 | 1,
+  backend: bigint,
+  features: bigint,
+  batch: boolean,
+  statuses: readonly bigint[],
+  asid1: boolean,
+): Step[] {
+  const upd = (asid: bigint, iova: bigint, size: bigint): Step => ({
+    op: 'write',
+    p: 0,
+    fd: 3,
+    msg: { type: 2, iova, size, uaddr: { map: 0, off: iova }, perm: 3, asid },
+  });
+  const batchMsg = (type: number): Step => ({
+    op: 'write',
+    p: 0,
+    fd: 3,
+    msg: { type, iova: 0n, size: 0n, uaddr: 0n, perm: 0, asid: 0n },
+  });
+  const steps: Step[] = [
+    { op: 'open', p: 0, path: `/dev/vhost-vdpa-${dev}` },
+    io('VHOST_SET_OWNER', 3),
+    io('VHOST_SET_BACKEND_FEATURES', 3, { kind: 'int', v: backend }),
+    io('VHOST_SET_FEATURES', 3, { kind: 'int', v: features }),
+    { op: 'mmap', p: 0, size: 0x100000n, memfd: true },
+    { op: 'eventfd', p: 0 },
+    { op: 'eventfd', p: 0 },
+    { op: 'eventfd', p: 0 },
+    { op: 'eventfd', p: 0 },
+    ...(batch ? [batchMsg(5)] : []),
+    upd(0n, 0n, 0x3000n),
+    upd(0n, 0x4000n, 0x3000n),
+    ...(batch ? [batchMsg(6)] : []),
+  ];
+  for (const [i, base] of [
+    [0n, 0n],
+    [1n, 0x4000n],
+  ] as const) {
+    steps.push(io('VHOST_SET_VRING_NUM', 3, st(i, 16n)));
+    steps.push(
+      io('VHOST_SET_VRING_ADDR', 3, {
+        kind: 'struct',
+        fields: {
+          index: i,
+          desc_user_addr: base,
+          avail_user_addr: base + 0x1000n,
+          used_user_addr: base + 0x2000n,
+        },
+      }),
+    );
+    steps.push(io('VHOST_SET_VRING_KICK', 3, { kind: 'struct', fields: { index: i, fd: 4n + 2n * i } }));
+    steps.push(io('VHOST_SET_VRING_CALL', 3, { kind: 'struct', fields: { index: i, fd: 5n + 2n * i } }));
+  }
+  if (asid1) {
+    steps.push(io('VHOST_VDPA_SET_GROUP_ASID', 3, st(1n, 1n)));
+    steps.push(upd(1n, 0x8000n, 0x1000n));
+  }
+  for (const s of statuses) steps.push(io('VHOST_VDPA_SET_STATUS', 3, { kind: 'int', v: s }));
+  for (const i of [0n, 1n]) steps.push(io('VHOST_VDPA_SET_VRING_ENABLE', 3, st(i, 1n)));
+  return steps;
+}
+
+const vdpaPrefixArb: fc.Arbitrary<Step[]> = fc
+  .record({
+    dev: fc.constantFrom(0 as const, 1 as const),
+    backend: fc.constantFrom(0xen, 0x3en, 0x7en, 0x6en, 0x60en, 0x2n),
+    features: fc.constantFrom(0x308820028n, 0x308830028n, 0x308007646n, 0x300000000n, 0x100000000n),
+    batch: fc.boolean(),
+    statuses: fc.constantFrom([1n, 3n, 0xbn, 0xfn], [1n, 3n, 0xbn], [0xfn], [] as bigint[], [
+      1n,
+      3n,
+      0xbn,
+      0xfn,
+      0n,
+    ]),
+    asid1: fc.boolean(),
+  })
+  .map((r) => vdpaPrefix(r.dev, r.backend, r.features, r.batch, r.statuses, r.asid1));
+
 const prefixArb: fc.Arbitrary<Step[]> = fc.oneof(
   { arbitrary: fc.constant([] as Step[]), weight: 2 },
   {
@@ -435,13 +564,23 @@ const prefixArb: fc.Arbitrary<Step[]> = fc.oneof(
 export interface Case {
   profile: ProfileName;
   steps: Step[];
+  /** what the steps were drawn for (counted per family by `npm run fuzz`) */
+  family?: Family;
 }
 
-export function caseArb(maxSteps = 40): fc.Arbitrary<Case> {
+/** A case of one family: vhost (vsock, net, tun) or vdpa (vhost-vdpa on vdpa_sim net and blk). */
+export function caseArb(maxSteps = 40, family?: Family): fc.Arbitrary<Case> {
+  if (family === undefined) return fc.oneof(caseArb(maxSteps, 'vhost'), caseArb(maxSteps, 'vdpa'));
+  const pre =
+    family === 'vdpa'
+      ? fc.oneof({ arbitrary: fc.constant([] as Step[]), weight: 1 }, { arbitrary: vdpaPrefixArb, weight: 4 })
+      : prefixArb;
+  const step = family === 'vdpa' ? vdpaStepArb : stepArb;
   return fc.record({
+    family: fc.constant(family),
     profile: fc.constantFrom(...PROFILES),
     steps: fc
-      .tuple(prefixArb, fc.array(stepArb, { minLength: 1, maxLength: maxSteps, size: 'max' }))
-      .map(([pre, rest]) => [...pre, ...rest]),
+      .tuple(pre, fc.array(step, { minLength: 1, maxLength: maxSteps, size: 'max' }))
+      .map(([p, rest]) => [...p, ...rest]),
   });
 }

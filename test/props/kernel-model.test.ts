@@ -1,6 +1,6 @@
 // Model fuzzing (issue 7, part 1): random sequences of opens, closes, forks, ioctls, IOTLB messages,
-// reads, polls, kicks and ring pokes against vhost-vsock, vhost-net and tun on 5.10, 5.15, 6.1 and
-// 6.12, with the model's invariants checked after every step (model.ts). A failure is shrunk to a
+// reads, polls, kicks and ring pokes against vhost-vsock, vhost-net, tun and vhost-vdpa (vdpa_sim net
+// and blk) on 5.10, 5.15, 6.1, 6.12 and 6.12 with both proposed patches, with the model's invariants checked after every step (model.ts). A failure is shrunk to a
 // minimal scenario file that `vioctl run` replays. `npm run fuzz` runs this file with FUZZ_RUNS.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,10 +54,12 @@ describe('kernel model under random call sequences', () => {
       const failures = new Map<string, { c: Case; o: Outcome; n: number }>();
       let total = 0;
       let steps = 0;
+      const perFamily: Record<string, number> = {};
       fc.assert(
         fc.property(caseArb(), (c) => {
           const o = runCase(c, { ignore: KNOWN });
           steps += o.ran.length;
+          perFamily[c.family ?? 'vhost'] = (perFamily[c.family ?? 'vhost'] ?? 0) + 1;
           if (o.violations.length) {
             total++;
             const kind = o.violations[0]!.kind;
@@ -77,6 +79,7 @@ describe('kernel model under random call sequences', () => {
       }));
       const summary = {
         sequences: RUNS,
+        perFamily,
         steps,
         failures: total,
         ignored: [...KNOWN],

@@ -1,12 +1,12 @@
 // Writes the steps a fuzz case ran as a scenario file (scenario.md) that `vioctl run` replays with
 // the same kernel calls: fds as numbers, mappings and eventfds by name, 64-bit values in hex.
-import type { ProfileName } from './arbitraries.js';
+import { type ProfileName, profileOf } from './arbitraries.js';
 import type { Ran } from './model.js';
 
 const PLAIN = /^(?:[A-Z][A-Z0-9_]*|\/[A-Za-z0-9_/.-]*|[a-z][a-z0-9]*)$/;
 const RESERVED = /^(?:y|n|yes|no|on|off|true|false|null|~)$/i;
 
-function scalar(v: unknown): string {
+export function scalar(v: unknown): string {
   if (typeof v === 'bigint') return v < 0n ? v.toString() : v < 10n ? v.toString() : `0x${v.toString(16)}`;
   if (typeof v === 'number') return String(v);
   if (typeof v === 'boolean') return v ? 'true' : 'false';
@@ -26,10 +26,12 @@ export function toScenarioYaml(
   ran: readonly Ran[],
   opts: { name?: string; description?: string; note?: string } = {},
 ): string {
+  const pp = profileOf(profile);
   const lines = [
     `name: ${JSON.stringify(opts.name ?? 'fuzz counterexample')}`,
     ...(opts.description ? [`description: ${JSON.stringify(opts.description)}`] : []),
-    `kernel: "${profile}"`,
+    `kernel: "${pp.kernel}"`,
+    ...(pp.patches.length ? [`patches: [${pp.patches.join(', ')}]`] : []),
     ran.length ? 'steps:' : 'steps: []',
   ];
   ran.forEach((r, i) => {

@@ -93,9 +93,13 @@ export function* vfioPciRemove(k: Kernel, dev: PciDev): Generator<OpStep, void, 
     yield POINT_DEVICE_REMOVED;
   }
   s.devices.delete(dev);
-  if (g.devices.length === 0) {
-    if (k.profile.has('vfio-group-disassociate')) disassociate(k, g);
-    else if (k.profile.has('vfio-container-q-stall')) {
+  if (k.profile.has('vfio-group-disassociate')) {
+    // vfio_device_remove_group: refcount_dec_and_mutex_lock(&group->drivers) counts the devices
+    // that have not finished vfio_unregister_group_dev, so one still waiting for its fds (off the
+    // list already from 6.6) keeps the group, its container and its iommu_group
+    if (![...s.devices.values()].some((d) => d.group === g)) disassociate(k, g);
+  } else if (g.devices.length === 0) {
+    if (k.profile.has('vfio-container-q-stall')) {
       // wait_event(group->container_q, !group->container): uninterruptible (vfio.md §9.3)
       yield { wait: () => g.container === null, point: POINT_CONTAINER };
     }
