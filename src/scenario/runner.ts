@@ -171,17 +171,23 @@ class StepRec implements StepRecord {
 }
 
 function runStep(rt: Runtime, step: Step, tasks: Task[]): StepRecord {
-  const ps = rt.proc(step.process);
+  const live = rt.procs.get(step.process);
   const rec: StepRecord = new StepRec(step);
-  if (rt.killed.has(step.process)) {
-    // the kernel killed this process at a BUG: its later steps do not run
+  if (!live || rt.killed.has(step.process)) {
+    // the kernel killed this process at a BUG: its later steps do not run; nor do those of a process
+    // that a killed process would have started (its fork:/spawn: step was skipped)
     Object.assign(rec, { ret: null, skipped: true });
     if (step.raw.expect !== undefined) {
       rec.expect = 'fail';
-      rec.expectFailures = ['the step was skipped: its process was killed by a kernel BUG'];
+      rec.expectFailures = [
+        live
+          ? 'the step was skipped: its process was killed by a kernel BUG'
+          : `the step was skipped: process "${step.process}" was never started (a kernel BUG killed the process whose step would start it)`,
+      ];
     }
     return rec;
   }
+  const ps = live;
   /** names this step defines, usable in its own expectation */
   const self = new Map<string, bigint>();
   const fault = rt.k.fault;
