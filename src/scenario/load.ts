@@ -29,7 +29,9 @@ import {
   parseAllDocuments,
   type Node as YamlNode,
 } from 'yaml';
+import { BigIntCache, NOT_RESOLVED, resolvePlain } from './core-scalar.js';
 import { InputError } from './input-error.js';
+import { readSubset } from './subset.js';
 
 export type YamlPath = readonly (string | number)[];
 export interface SourcePos {
@@ -47,6 +49,7 @@ export interface LoadedDocument {
 }
 
 export interface LoadOptions {
+  /** auto: the subset reader, then js-yaml, then yaml for refusals; fast: js-yaml (then yaml); yaml */
   path?: 'auto' | 'yaml' | 'fast';
 }
 
@@ -323,78 +326,6 @@ function checkText(ctx: Context): void {
 //   int   /^0o[0-7]+$/  /^[-+]?[0-9]+$/  /^0x[0-9a-fA-F]+$/   (BigInt(source), as intAsBigInt does)
 //   float /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/  then exp and plain forms (parseFloat)
 // Words and unsigned integers are decided by hand: this runs for every plain scalar of a big file.
-
-const RE_INT = /^[-+]?[0-9]+$/;
-const RE_FLOAT_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
-const RE_FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
-const RE_FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
-
-/** Sentinel for "a string": any plain scalar the core schema does not resolve. */
-const NOT_RESOLVED = Symbol('string');
-
-const WORDS = new Map<string, unknown>([
-  ['~', null],
-  ['null', null],
-  ['Null', null],
-  ['NULL', null],
-  ['true', true],
-  ['True', true],
-  ['TRUE', true],
-  ['false', false],
-  ['False', false],
-  ['FALSE', false],
-]);
-
-/** s[from..] is one or more digits of the radix (8, 10 or 16). */
-function isDigits(s: string, from: number, radix: number): boolean {
-  if (from >= s.length) return false;
-  for (let i = from; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    const ok =
-      radix === 16
-        ? (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66)
-        : c >= 0x30 && c < 0x30 + radix;
-    if (!ok) return false;
-  }
-  return true;
-}
-
-/**
- * Parsing a BigInt costs more than reading the scalar; scenarios repeat the same few numbers
- * (`0x1000`, `72`), and a bigint is immutable, so equal sources share one.
- */
-class BigIntCache {
-  private map = new Map<string, bigint>();
-
-  get(s: string): bigint {
-    let v = this.map.get(s);
-    if (v === undefined) {
-      if (this.map.size >= 4096) this.map = new Map();
-      v = BigInt(s);
-      this.map.set(s, v);
-    }
-    return v;
-  }
-}
-
-function resolvePlain(s: string, ints: BigIntCache): unknown {
-  const c = s.charCodeAt(0);
-  if (c >= 0x30 && c <= 0x39) {
-    const c1 = s.charCodeAt(1);
-    if (c === 0x30 && c1 === 0x78 /* x */) return isDigits(s, 2, 16) ? ints.get(s) : NOT_RESOLVED;
-    if (c === 0x30 && c1 === 0x6f /* o */) return isDigits(s, 2, 8) ? ints.get(s) : NOT_RESOLVED;
-    if (isDigits(s, 0, 10)) return ints.get(s);
-  } else if (c !== 0x2b /* + */ && c !== DASH && c !== 0x2e /* . */) {
-    return s.length <= 5 && WORDS.has(s) ? WORDS.get(s) : NOT_RESOLVED;
-  }
-  if (RE_INT.test(s)) return BigInt(s);
-  if (RE_FLOAT_NAN.test(s)) {
-    if (s.endsWith('nan') || s.endsWith('NaN') || s.endsWith('NAN')) return Number.NaN;
-    return c === DASH ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
-  }
-  if (RE_FLOAT_EXP.test(s) || RE_FLOAT.test(s)) return Number.parseFloat(s);
-  return NOT_RESOLVED;
-}
 
 /**
  * A js-yaml schema with one implicit type that does it all (js-yaml tries implicit types in
@@ -1241,10 +1172,45 @@ function loadWithJsYaml(ctx: Context): LoadedDocument[] {
 
 // ---------------------------------------------------------------------------------------------
 
-function choosePath(text: string, opts?: LoadOptions): 'yaml' | 'fast' {
+function choosePath(text: string, opts?: LoadOptions): 'yaml' | 'fast' | 'subset' {
   const forced = opts?.path && opts.path !== 'auto' ? opts.path : process.env.VIOCTL_LOADER;
   if (forced === 'yaml' || forced === 'fast') return forced;
-  return text.length > FAST_PATH_MIN ? 'fast' : 'yaml';
+  return text.length > FAST_PATH_MIN ? 'subset' : 'yaml';
+}
+
+/**
+ * A document the subset reader (subset.ts) read. Its value is js-yaml's; positions, asked only for
+ * an error, come from reading the whole text on the fast path once, so they are the fast path's own.
+ */
+class SubsetDocument implements LoadedDocument {
+  constructor(
+    private readonly full: () => LoadedDocument | undefined,
+    readonly index: number,
+    readonly value: unknown,
+  ) {}
+
+  locate(path: YamlPath, part: 'key' | 'value' = 'value'): SourcePos {
+    return this.full()?.locate(path, part) ?? { line: 1, column: 1 };
+  }
+
+  scalarStart(path: YamlPath): SourcePos | undefined {
+    return this.full()?.scalarStart(path);
+  }
+}
+
+function loadWithSubset(ctx: Context): LoadedDocument[] | undefined {
+  const values = readSubset(ctx.text, MAX_DEPTH);
+  if (!values) return undefined;
+  let full: LoadedDocument[] | undefined;
+  const fullDoc = (i: number) => () => {
+    try {
+      full ??= loadWithJsYaml(ctx);
+    } catch {
+      full = []; // the subset accepts only what the fast path accepts: cannot happen
+    }
+    return full[i];
+  };
+  return values.map((v, i) => new SubsetDocument(fullDoc(i), i, v));
 }
 
 /**
@@ -1257,7 +1223,10 @@ export function loadStream(text: string, file: string, opts?: LoadOptions): Load
   const ctx: Context = { text: body, file, lines: new LineIndex(body) };
   try {
     checkText(ctx);
-    if (choosePath(body, opts) === 'yaml') return loadWithYaml(ctx);
+    const path = choosePath(body, opts);
+    if (path === 'yaml') return loadWithYaml(ctx);
+    const quick = path === 'subset' ? loadWithSubset(ctx) : undefined;
+    if (quick) return quick;
     try {
       return loadWithJsYaml(ctx);
     } catch (e) {
