@@ -187,8 +187,10 @@ export class Kernel {
     });
   }
 
+  /** The calling context of proc's syscalls: one per process (it is immutable; proc.mm is read through it). */
   ctx(proc: Process): CallCtx {
-    return { k: this, proc };
+    if (proc.callCtx?.k !== this) proc.callCtx = { k: this, proc };
+    return proc.callCtx;
   }
 
   // ---- files ----

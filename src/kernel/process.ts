@@ -1,6 +1,6 @@
 // Processes: a pid, an address space and an fd table. fds 0-2 are taken (stdio),
 // so the first open gets 3, and each new fd is the lowest free number.
-import type { OpenFile } from './file.js';
+import type { CallCtx, OpenFile } from './file.js';
 import type { Mm } from './memory.js';
 
 export const ALL_CAPS = 'all';
@@ -35,6 +35,8 @@ export class FdTable {
 export class Process {
   readonly fds = new FdTable();
   exited = false;
+  /** Kernel.ctx's one calling context of this process (made on its first syscall) */
+  callCtx: CallCtx | undefined;
 
   constructor(
     readonly pid: number,

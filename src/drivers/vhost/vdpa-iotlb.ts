@@ -27,10 +27,11 @@ export const VHOST_IOTLB_REMAP = 7;
 /** PAGE_SIZE / sizeof(struct page *): pin_user_pages is called for at most this many pages at a time */
 const PIN_CHUNK = 512n;
 
-const asidOf = (v: VhostVdpa, iotlb: VhostIotlb): number => {
-  for (const [id, t] of v.as) if (t === iotlb) return id;
-  return 0;
-};
+/** struct vhost_vdpa_as's id, by its iotlb member (container_of): an address space keeps its id */
+const AS_ID = new WeakMap<VhostIotlb, number>();
+
+/** iotlb_to_asid */
+const asidOf = (_v: VhostVdpa, iotlb: VhostIotlb): number => AS_ID.get(iotlb) ?? 0;
 
 /** vhost_vdpa_alloc_as / find_alloc_as: NULL (EINVAL for the caller) when asid >= nas */
 export function findAllocAs(k: Kernel, v: VhostVdpa, asid: number): VhostIotlb | undefined {
@@ -38,6 +39,7 @@ export function findAllocAs(k: Kernel, v: VhostVdpa, asid: number): VhostIotlb |
   if (have) return have;
   if (asid >= v.sim.nas) return undefined;
   const t = newAsIotlb(k);
+  AS_ID.set(t, asid);
   v.as.set(asid, t);
   return t;
 }
