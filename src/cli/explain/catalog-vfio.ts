@@ -81,7 +81,12 @@ const WITH_KVM = '{kvm: true}';
 
 // the second name: the same ioctl answered by iommufd's VFIO compat layer (6.12-iommufd-vfio-container)
 export const VFIO_PROBES: readonly Probe[] = [
-  probe(SET_CONTAINER, 'the fd cannot be read', NEW_SET, [BIND, GROUP, setContainer('0', 'argp')]),
+  probe(
+    SET_CONTAINER,
+    'the fd cannot be read',
+    [NEW_SET, 'vfio_group_fops_unl_ioctl'],
+    [BIND, GROUP, setContainer('0', 'argp')],
+  ),
   probe(SET_CONTAINER, 'the fd is not open', [NEW_SET, OLD_SET], [BIND, GROUP, setContainer('999')]),
   probe(
     SET_CONTAINER,
@@ -95,7 +100,7 @@ export const VFIO_PROBES: readonly Probe[] = [
     [NEW_SET, OLD_SET],
     [BIND, CONT, GROUP, ATTACH, '{open: /dev/vfio/vfio, as: c2}', setContainer('$c2')],
   ),
-  probe(SET_CONTAINER, 'the fd is not a container', NEW_SET, [BIND, GROUP, setContainer('$g')]),
+  probe(SET_CONTAINER, 'the fd is not a container', [NEW_SET, OLD_SET], [BIND, GROUP, setContainer('$g')]),
 
   probe(
     'VFIO_SET_IOMMU',

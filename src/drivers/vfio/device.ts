@@ -125,10 +125,24 @@ function getIrqInfo(ctx: CallCtx, dev: VfioDevice, arg: bigint): SysResult {
   return ok(0);
 }
 
+/**
+ * vfio_df_ioctl_bind_iommufd on a group-derived device file (6.6+, device_cdev.c): the struct is
+ * copied and checked first, the df->group refusal comes after those checks.
+ */
+function bindOnGroupFile(ctx: CallCtx, arg: bigint): SysResult {
+  const fn = 'vfio_df_ioctl_bind_iommufd';
+  const b = ctx.proc.mm.copyFromUser(arg, 16);
+  if (!b) return fail('EFAULT', fn, 'copy_from_user(&bind, arg, minsz)');
+  const v = new DataView(b.buffer);
+  if (v.getUint32(0, true) < 16 || v.getUint32(4, true) || v.getInt32(8, true) < 0)
+    return fail('EINVAL', fn, 'bind.argsz < minsz || bind.flags || bind.iommufd < 0');
+  return fail('EINVAL', fn, 'df->group (BIND_IOMMUFD only allowed for cdev fds)');
+}
+
 function deviceIoctl(ctx: CallCtx, f: OpenFile<DeviceFile>, cmd: number, arg: bigint): SysOutcome {
-  // vfio_device_fops_unl_ioctl (6.6+): BIND_IOMMUFD is only for cdev files (df->group is set)
+  // vfio_device_fops_unl_ioctl (6.6+) hands BIND_IOMMUFD to vfio_df_ioctl_bind_iommufd for every file
   if (ctx.k.profile.has('vfio-device-cdev') && cmd === iommufdNr('VFIO_DEVICE_BIND_IOMMUFD'))
-    return fail('EINVAL', 'vfio_df_ioctl_bind_iommufd', 'df->group (BIND_IOMMUFD only for cdev fds)');
+    return bindOnGroupFile(ctx, arg);
   return vfioPciIoctl(ctx, f.priv.dev, cmd, arg);
 }
 
