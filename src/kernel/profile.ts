@@ -36,7 +36,7 @@ export const FEATURES = {
   'net-backend-clear-msg':
     '9526f9a2b762 "vhost/net: Clear the pending messages when the backend is removed" (6.2, stable 5.10.168 and 6.1.y)',
   'access-ok-sign-bit':
-    'x86 access_ok() as valid_user_address(): user space ends at the sign bit, not TASK_SIZE_MAX (seen on both oracle kernels)',
+    '6014bc27561f "x86-64: make access_ok() independent of LAM" (6.4): valid_user_address() is the sign bit, not TASK_SIZE_MAX, until 86e6b1547b3d (6.12) compares with USER_PTR_MAX = TASK_SIZE_MAX again; on 6.1 and 6.12 it stands for TASK_SIZE_MAX with 5-level paging (2^56 - 4096, the oracle guest is TCG -cpu max), which 0x800000000000 passes too',
   'vhost-worker-task': 'vhost_task workers (6.4): worker creation errors reported as ENOMEM',
   'vdpa-sim-blk':
     'vdpa_sim_blk, the simulated block device (5.13): /dev/vhost-vdpa-N for a blk device exists',
