@@ -112,6 +112,8 @@ export const FEATURES = {
   'kvm-vfio-release':
     '"kvm/vfio: Fix potential deadlock on vfio group_lock" (6.2): the kvm-vfio device goes at its fd close',
   'kvm-vfio-file': '2f99073a722b / dcc31ea60b42 (6.6): KVM_DEV_VFIO_FILE accepts vfio device cdev files',
+  'kvm-vfio-file-names':
+    '"kvm/vfio: Rename kvm_vfio_group to prepare for accepting vfio device fd" (6.6; in Debian 6.1.192 as a backport): kvm_vfio_set_file / kvm_vfio_file_add / kvm_vfio_file_del decide what kvm_vfio_set_group / kvm_vfio_group_add / _del did',
   iommufd:
     'the iommufd subsystem (6.2, CONFIG_IOMMUFD): /dev/iommu with IOAS_ALLOC, IOAS_MAP / UNMAP, DESTROY',
   'iommufd-compat-unmap-empty':
@@ -339,6 +341,7 @@ const VFIO_66: ProfileFeature[] = [
   'vfio-device-cdev',
   'vfio-info-cap-align',
   'kvm-vfio-file',
+  'kvm-vfio-file-names',
   'hot-reset-dev-id',
 ];
 const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
@@ -347,7 +350,7 @@ const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
   '5.10': VFIO_CLASSIC_510,
   '5.15': VFIO_515,
   '5.18': VFIO_515,
-  '6.1': VFIO_61,
+  '6.1': [...VFIO_61, 'kvm-vfio-file-names'],
   '6.5': VFIO_65,
   '6.6': [...VFIO_66, 'hot-reset-info-partial-fill'],
   '6.9': [...VFIO_66, 'hot-reset-info-partial-fill'],

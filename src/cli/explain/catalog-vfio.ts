@@ -340,7 +340,7 @@ export const VFIO_PROBES: readonly Probe[] = [
   probe(
     ATTR,
     'the fd is not open',
-    ['kvm_vfio_set_group', 'kvm_vfio_file_add'],
+    ['kvm_vfio_set_group', 'kvm_vfio_group_add', 'kvm_vfio_file_add'],
     [...KVM, '{poke: buf, value: 999}', attr(GROUP_ADD)],
     WITH_KVM,
   ),
