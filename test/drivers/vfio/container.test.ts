@@ -1,0 +1,92 @@
+// The container before and after SET_IOMMU (container.c vfio_container_ioctl_check_extension /
+// vfio_ioctl_set_iommu, vfio_iommu_type1.c vfio_iommu_type1_check_extension / _open @ 6.12; vfio.c
+// before 6.1): what CHECK_EXTENSION answers in each state on each profile, and which errno
+// SET_IOMMU gives for a type no driver claims (ENODEV) or one type1 claims but cannot open (EINVAL).
+import { describe, expect, test } from 'vitest';
+import type { SysfsOutcome } from '../../../src/kernel/registry.js';
+import { bindTo, errnoOf, io, open, setContainer, type VF, vfioKernel } from './helpers.js';
+
+const TYPE1 = 1n;
+const SPAPR = 2n;
+const TYPE1V2 = 3n;
+const DMA_CC = 4n;
+const NESTING = 6n;
+const NOIOMMU = 8n;
+const UNMAP_ALL = 9n;
+const UPDATE_VADDR = 10n;
+const EXTS = [TYPE1, SPAPR, TYPE1V2, DMA_CC, NESTING, NOIOMMU, UNMAP_ALL, UPDATE_VADDR, 99n];
+
+function site(r: SysfsOutcome): [string | number | null, string | null] {
+  return [errnoOf(r), r.ok === false ? r.site.function : null];
+}
+
+const exts = (f: VF, c: number) => EXTS.map((x) => errnoOf(io(f, c, 'VFIO_CHECK_EXTENSION', x)));
+
+function containerWithGroup(version: string): VF & { c: number; g: number } {
+  const f = vfioKernel(version);
+  expect(bindTo(f, '0000:03:00.0', 'vfio-pci').ok).toBe(true);
+  const c = open(f, '/dev/vfio/vfio');
+  const g = open(f, '/dev/vfio/8');
+  return { ...f, c, g };
+}
+
+describe('VFIO_CHECK_EXTENSION per state and profile', () => {
+  // [TYPE1, SPAPR, TYPE1v2, DMA_CC, NESTING, NOIOMMU, UNMAP_ALL, UPDATE_VADDR, 99]
+  const none = [1, 0, 1, 0, 1, 0, 0, 0, 0];
+  const vaddr = [1, 0, 1, 0, 1, 0, 1, 1, 0];
+  const restricted = [1, 0, 1, 0, 1, 0, 1, 0, 0];
+  for (const [version, empty, attached, set] of [
+    ['3.19', none, none, none],
+    ['5.10', none, none, none],
+    ['5.15', vaddr, vaddr, vaddr],
+    ['6.1', restricted, restricted, vaddr],
+    ['6.12', restricted, restricted, vaddr],
+  ] as const) {
+    test(`vfio_iommu_type1_check_extension @ ${version}: empty, with a group, after SET_IOMMU`, () => {
+      const f = containerWithGroup(version);
+      expect(errnoOf(io(f, f.c, 'VFIO_GET_API_VERSION'))).toBe(0);
+      expect(exts(f, f.c)).toEqual(empty);
+      expect(errnoOf(setContainer(f, f.g, f.c))).toBe(0);
+      expect(exts(f, f.c)).toEqual(attached);
+      expect(errnoOf(io(f, f.c, 'VFIO_SET_IOMMU', TYPE1V2))).toBe(0);
+      // UPDATE_VADDR from 6.3 (Debian 6.1 has it): only with an iommu instance (no mdev groups)
+      expect(exts(f, f.c)).toEqual(set);
+    });
+  }
+});
+
+describe('VFIO_SET_IOMMU: EINVAL vs ENODEV', () => {
+  for (const version of ['3.19', '6.1', '6.12']) {
+    test(`vfio_ioctl_set_iommu @ ${version}: no group EINVAL; an unclaimed type ENODEV; a second SET_IOMMU EINVAL`, () => {
+      const f = containerWithGroup(version);
+      const fn = 'vfio_ioctl_set_iommu';
+      expect(site(io(f, f.c, 'VFIO_SET_IOMMU', TYPE1V2))).toEqual(['EINVAL', fn]);
+      expect(errnoOf(setContainer(f, f.g, f.c))).toBe(0);
+      for (const t of [SPAPR, NOIOMMU, DMA_CC, 99n]) {
+        expect(site(io(f, f.c, 'VFIO_SET_IOMMU', t))).toEqual(['ENODEV', fn]);
+      }
+      expect(errnoOf(io(f, f.c, 'VFIO_SET_IOMMU', TYPE1))).toBe(0);
+      expect(site(io(f, f.c, 'VFIO_SET_IOMMU', TYPE1V2))).toEqual(['EINVAL', fn]);
+    });
+  }
+
+  test('vfio_iommu_type1_open @ 6.12: UNMAP_ALL is claimed by CHECK_EXTENSION but is no type: EINVAL', () => {
+    const f = containerWithGroup('6.12');
+    expect(errnoOf(setContainer(f, f.g, f.c))).toBe(0);
+    expect(site(io(f, f.c, 'VFIO_SET_IOMMU', UNMAP_ALL))).toEqual(['EINVAL', 'vfio_iommu_type1_open']);
+    // UPDATE_VADDR is not claimed without an instance (6.3's restriction): ENODEV
+    expect(site(io(f, f.c, 'VFIO_SET_IOMMU', UPDATE_VADDR))).toEqual(['ENODEV', 'vfio_ioctl_set_iommu']);
+    expect(errnoOf(io(f, f.c, 'VFIO_SET_IOMMU', TYPE1V2))).toBe(0);
+  });
+
+  test('vfio_iommu_type1_open @ 5.15: UPDATE_VADDR and UNMAP_ALL both claimed then refused, EINVAL; 5.10 claims neither, ENODEV', () => {
+    const f = containerWithGroup('5.15');
+    expect(errnoOf(setContainer(f, f.g, f.c))).toBe(0);
+    for (const t of [UNMAP_ALL, UPDATE_VADDR])
+      expect(site(io(f, f.c, 'VFIO_SET_IOMMU', t))).toEqual(['EINVAL', 'vfio_iommu_type1_open']);
+    const old = containerWithGroup('5.10');
+    expect(errnoOf(setContainer(old, old.g, old.c))).toBe(0);
+    for (const t of [UNMAP_ALL, UPDATE_VADDR])
+      expect(site(io(old, old.c, 'VFIO_SET_IOMMU', t))).toEqual(['ENODEV', 'vfio_ioctl_set_iommu']);
+  });
+});
