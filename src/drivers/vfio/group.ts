@@ -24,7 +24,10 @@ export function openGroup(k: Kernel, id: number): VfioGroup | SysResult {
   if (!g?.node) return fail('ENOENT', 'do_sys_open', 'no /dev/vfio node for this group');
   const fn = 'vfio_group_fops_open';
   if (k.profile.has('vfio-dma-ownership')) {
-    if (g.devices.length === 0) return fail('ENODEV', fn, 'refcount_read(&group->drivers) == 0');
+    // group->drivers: vfio_device_set_group to vfio_device_remove_group, which outlasts the
+    // device's time on the group list (the unbind window) and ends as the node goes
+    const drivers = [...vfio(k).devices.values()].filter((d) => d.group === g).length;
+    if (drivers === 0) return fail('ENODEV', fn, 'refcount_read(&group->drivers) == 0');
     if (cdevOpenCount(k, g)) return fail('EBUSY', fn, 'group->cdev_device_open_cnt');
     if (g.openedFile) return fail('EBUSY', fn, 'group->opened_file');
     return g;

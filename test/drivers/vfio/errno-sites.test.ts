@@ -224,3 +224,22 @@ describe('the device cdev: BIND_IOMMUFD after its own checks', () => {
     expect(bindIommufd(f, b, bindArg(f, { iommufd: ictx }))).toEqual([0, null]);
   });
 });
+
+describe('the group node in the unbind window', () => {
+  test('vfio_group_fops_open @ 6.1: after the device left the list group->drivers still counts it, so the open works; GET_DEVICE_FD then finds no device (ENODEV); after the unbind no node (ENOENT)', () => {
+    const f = vfioKernel('6.1');
+    expect(bindTo(f, '0000:03:00.0', 'vfio-pci').ok).toBe(true);
+    const r = f.k.sysfsWrite(
+      f.p,
+      '/sys/bus/pci/drivers/vfio-pci/unbind',
+      '0000:03:00.0',
+      'unbind:device-removed',
+    );
+    expect(r.ok).toBe('paused');
+    const g = open(f, '/dev/vfio/8');
+    expect(site(getDeviceFd(f, g, '0000:03:00.0'))).toEqual(['ENODEV', 'vfio_device_get_from_name']);
+    if (r.ok === 'paused') expect(errnoOf(r.resume())).toBe(12);
+    f.k.close(f.p, g);
+    expect(site(f.k.open(f.p, '/dev/vfio/8', 2))).toEqual(['ENOENT', 'do_sys_open']);
+  });
+});
