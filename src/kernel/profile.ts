@@ -112,6 +112,10 @@ export const FEATURES = {
   'kvm-vfio-release':
     '"kvm/vfio: Fix potential deadlock on vfio group_lock" (6.2): the kvm-vfio device goes at its fd close',
   'kvm-vfio-file': '2f99073a722b / dcc31ea60b42 (6.6): KVM_DEV_VFIO_FILE accepts vfio device cdev files',
+  'vfio-pci-core':
+    '"vfio/pci: Rename vfio_pci.c to vfio_pci_core.c" and its series (5.15): the device ioctls are vfio_pci_core_ioctl (vfio_pci_ioctl before)',
+  'vfio-pci-ioctl-split':
+    'Jason Gunthorpe\'s split of vfio_pci_core_ioctl ("500 lines is a bit long for a single function", 6.1): each device ioctl\'s checks in its own vfio_pci_ioctl_* function',
   'kvm-vfio-file-names':
     '"kvm/vfio: Rename kvm_vfio_group to prepare for accepting vfio device fd" (6.6; in Debian 6.1.192 as a backport): kvm_vfio_set_file / kvm_vfio_file_add / kvm_vfio_file_del decide what kvm_vfio_set_group / kvm_vfio_group_add / _del did',
   iommufd:
@@ -314,6 +318,7 @@ const VFIO_CLASSIC_510: ProfileFeature[] = [
 ];
 const VFIO_515: ProfileFeature[] = [
   ...VFIO_CLASSIC_510,
+  'vfio-pci-core',
   'vfio-device-registration-ref',
   'vfio-pci-dev-set',
   'type1-vaddr',
@@ -321,6 +326,8 @@ const VFIO_515: ProfileFeature[] = [
 ];
 const VFIO_61: ProfileFeature[] = [
   'kvm-vfio-del-by-file',
+  'vfio-pci-core',
+  'vfio-pci-ioctl-split',
   'vfio-pci-match-op',
   'type1-info-caps',
   'type1-iova-list',

@@ -54,7 +54,10 @@ const INFO = 'VFIO_DEVICE_GET_PCI_HOT_RESET_INFO';
 const info = (arg: string, key = 'arg') => `{ioctl: ${INFO}, fd: dev, ${key}: ${arg}}`;
 const RESET = 'VFIO_DEVICE_PCI_HOT_RESET';
 const reset = (arg: string, key = 'arg') => `{ioctl: ${RESET}, fd: dev, ${key}: ${arg}}`;
-const HR = 'vfio_pci_ioctl_pci_hot_reset';
+/** 6.1+ each in its own function; vfio_pci_core_ioctl (5.15 – 5.18) and vfio_pci_ioctl before */
+const OLD_PCI = ['vfio_pci_core_ioctl', 'vfio_pci_ioctl'];
+const HR = ['vfio_pci_ioctl_pci_hot_reset', ...OLD_PCI];
+const HRI = ['vfio_pci_ioctl_get_pci_hot_reset_info', ...OLD_PCI];
 
 const IOMMU = '{open: /dev/iommu, as: i}';
 const ALLOC = 'IOMMU_IOAS_ALLOC';
@@ -199,25 +202,10 @@ export const VFIO_PROBES: readonly Probe[] = [
     [BIND, CONT, GROUP, ATTACH, DEVICE],
   ),
 
-  probe(INFO, 'the header cannot be read', 'vfio_pci_ioctl_get_pci_hot_reset_info', [
-    ...READY,
-    DEVICE,
-    info('0', 'argp'),
-  ]),
-  probe(INFO, 'argsz < minsz', 'vfio_pci_ioctl_get_pci_hot_reset_info', [
-    ...READY,
-    DEVICE,
-    info('{argsz: 4}'),
-  ]),
-  probe(INFO, 'no slot or bus reset', 'vfio_pci_ioctl_get_pci_hot_reset_info', [
-    ...NO_RESET,
-    info('{count: 1}'),
-  ]),
-  probe(INFO, 'no room for the affected devices', 'vfio_pci_ioctl_get_pci_hot_reset_info', [
-    ...READY,
-    DEVICE,
-    info('{count: 0}'),
-  ]),
+  probe(INFO, 'the header cannot be read', HRI, [...READY, DEVICE, info('0', 'argp')]),
+  probe(INFO, 'argsz < minsz', HRI, [...READY, DEVICE, info('{argsz: 4}')]),
+  probe(INFO, 'no slot or bus reset', HRI, [...NO_RESET, info('{count: 1}')]),
+  probe(INFO, 'no room for the affected devices', HRI, [...READY, DEVICE, info('{count: 0}')]),
 
   probe(RESET, 'the header cannot be read', HR, [...READY, DEVICE, reset('0', 'argp')]),
   probe(RESET, 'flags given', HR, [...READY, DEVICE, reset('{group_fds: [$g], flags: 1}')]),
@@ -226,19 +214,19 @@ export const VFIO_PROBES: readonly Probe[] = [
   probe(
     RESET,
     'more fds than affected devices',
-    [HR, 'vfio_pci_ioctl_pci_hot_reset_groups'],
+    [...HR, 'vfio_pci_ioctl_pci_hot_reset_groups'],
     [...READY, DEVICE, reset('{group_fds: [$g, $g]}')],
   ),
   probe(
     RESET,
     'an fd that is not open',
-    [HR, 'vfio_pci_ioctl_pci_hot_reset_groups'],
+    [...HR, 'vfio_pci_ioctl_pci_hot_reset_groups'],
     [...READY, DEVICE, reset('{group_fds: [999]}')],
   ),
   probe(
     RESET,
     'an fd that is not a group',
-    [HR, 'vfio_pci_ioctl_pci_hot_reset_groups'],
+    [...HR, 'vfio_pci_ioctl_pci_hot_reset_groups'],
     [...READY, DEVICE, reset('{group_fds: [$c]}')],
   ),
 

@@ -190,15 +190,33 @@ describe('GET_DEVICE_FD and the device fd', () => {
     expect(site(getDeviceFd(f, g, '0000:01:00.0'))).toEqual(['ENODEV', 'vfio_device_get_from_name']);
   });
 
-  test('vfio_pci_core_ioctl @ 6.12: RESET without a reset method EINVAL (!reset_works); an unknown ioctl ENOTTY', () => {
-    const f = vfioKernel('6.12');
-    const { g } = attached(f, '0000:00:06.0', 4);
-    const dev = fdOf(getDeviceFd(f, g, '0000:00:06.0'));
-    const r = io(f, dev, 'VFIO_DEVICE_RESET');
-    expect(site(r)).toEqual(['EINVAL', 'vfio_pci_core_ioctl']);
-    expect(r.ok === false && r.site.check).toBe('!vdev->reset_works');
-    expect(site(f.k.ioctl(f.p, dev, 0x3b99, 0n))).toEqual(['ENOTTY', 'vfio_pci_core_ioctl']);
-  });
+  for (const [v, reset, info, core] of [
+    ['3.19', 'vfio_pci_ioctl', 'vfio_pci_ioctl', 'vfio_pci_ioctl'],
+    ['5.10', 'vfio_pci_ioctl', 'vfio_pci_ioctl', 'vfio_pci_ioctl'],
+    ['5.15', 'vfio_pci_core_ioctl', 'vfio_pci_core_ioctl', 'vfio_pci_core_ioctl'],
+    ['6.1', 'vfio_pci_ioctl_reset', 'vfio_pci_ioctl_get_info', 'vfio_pci_core_ioctl'],
+    ['6.12', 'vfio_pci_ioctl_reset', 'vfio_pci_ioctl_get_info', 'vfio_pci_core_ioctl'],
+  ] as const) {
+    test(`${reset} @ ${v}: RESET without a reset method EINVAL (!reset_works); GET_INFO argsz EINVAL in ${info}; unknown ioctl ENOTTY in ${core}`, () => {
+      const f = vfioKernel(v);
+      const { g } = attached(f, '0000:00:06.0', 4);
+      const dev = fdOf(getDeviceFd(f, g, '0000:00:06.0'));
+      const r = io(f, dev, 'VFIO_DEVICE_RESET');
+      expect(site(r)).toEqual(['EINVAL', reset]);
+      expect(r.ok === false && r.site.check).toBe('!vdev->reset_works');
+      const small = new Uint8Array(16);
+      new DataView(small.buffer).setUint32(0, 15, true);
+      expect(site(io(f, dev, 'VFIO_DEVICE_GET_INFO', f.k.stage(f.p, small)))).toEqual(['EINVAL', info]);
+      expect(site(f.k.ioctl(f.p, dev, 0x3b99, 0n))).toEqual(['ENOTTY', core]);
+      // no slot or bus reset for a root-bus device: INFO ENODEV in the era's function
+      const hdr = new Uint8Array(12);
+      new DataView(hdr.buffer).setUint32(0, 12, true);
+      expect(site(io(f, dev, 'VFIO_DEVICE_GET_PCI_HOT_RESET_INFO', f.k.stage(f.p, hdr)))).toEqual([
+        'ENODEV',
+        info === 'vfio_pci_ioctl_get_info' ? 'vfio_pci_ioctl_get_pci_hot_reset_info' : info,
+      ]);
+    });
+  }
 });
 
 describe('the device cdev: BIND_IOMMUFD after its own checks', () => {
