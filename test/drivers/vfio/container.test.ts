@@ -90,3 +90,49 @@ describe('VFIO_SET_IOMMU: EINVAL vs ENODEV', () => {
       expect(site(io(old, old.c, 'VFIO_SET_IOMMU', t))).toEqual(['ENODEV', 'vfio_ioctl_set_iommu']);
   });
 });
+
+describe('VFIO_IOMMU_DIRTY_PAGES: the checks before any bitmap', () => {
+  test('vfio_iommu_type1_dirty_pages @ 6.12: v1 EACCES before reading; EFAULT; argsz, unknown or several flags EINVAL; START and STOP 0', () => {
+    const f = containerWithGroup('6.12');
+    expect(errnoOf(setContainer(f, f.g, f.c))).toBe(0);
+    expect(errnoOf(io(f, f.c, 'VFIO_SET_IOMMU', TYPE1))).toBe(0);
+    const fn = 'vfio_iommu_type1_dirty_pages';
+    expect(site(io(f, f.c, 'VFIO_IOMMU_DIRTY_PAGES', 0n))).toEqual(['EACCES', fn]);
+    const v2 = containerWithGroup('6.12');
+    expect(errnoOf(setContainer(v2, v2.g, v2.c))).toBe(0);
+    expect(errnoOf(io(v2, v2.c, 'VFIO_SET_IOMMU', TYPE1V2))).toBe(0);
+    const dirty = (argsz: number, flags: number) => {
+      const b = new Uint8Array(48);
+      new DataView(b.buffer).setUint32(0, argsz, true);
+      new DataView(b.buffer).setUint32(4, flags, true);
+      return site(io(v2, v2.c, 'VFIO_IOMMU_DIRTY_PAGES', v2.k.stage(v2.p, b)));
+    };
+    expect(site(io(v2, v2.c, 'VFIO_IOMMU_DIRTY_PAGES', 0n))).toEqual(['EFAULT', fn]);
+    expect(dirty(4, 1)).toEqual(['EINVAL', fn]);
+    expect(dirty(8, 8)).toEqual(['EINVAL', fn]);
+    expect(dirty(8, 3)).toEqual(['EINVAL', fn]);
+    expect(dirty(8, 0)).toEqual(['EINVAL', fn]);
+    expect(dirty(8, 1)).toEqual([0, null]);
+    expect(dirty(8, 1)).toEqual([0, null]);
+    expect(dirty(8, 2)).toEqual([0, null]);
+    // GET_BITMAP without room for the range struct
+    expect(dirty(8, 4)).toEqual(['EINVAL', fn]);
+  });
+
+  test('vfio_iommu_type1_ioctl @ 5.10: DIRTY_PAGES exists (5.8); 3.19 has no such ioctl: ENOTTY', () => {
+    const f = containerWithGroup('5.10');
+    expect(errnoOf(setContainer(f, f.g, f.c))).toBe(0);
+    expect(errnoOf(io(f, f.c, 'VFIO_SET_IOMMU', TYPE1V2))).toBe(0);
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setUint32(0, 8, true);
+    new DataView(b.buffer).setUint32(4, 1, true);
+    expect(errnoOf(io(f, f.c, 'VFIO_IOMMU_DIRTY_PAGES', f.k.stage(f.p, b)))).toBe(0);
+    const old = containerWithGroup('3.19');
+    expect(errnoOf(setContainer(old, old.g, old.c))).toBe(0);
+    expect(errnoOf(io(old, old.c, 'VFIO_SET_IOMMU', TYPE1V2))).toBe(0);
+    expect(site(io(old, old.c, 'VFIO_IOMMU_DIRTY_PAGES', old.k.stage(old.p, b)))).toEqual([
+      'ENOTTY',
+      'vfio_iommu_type1_ioctl',
+    ]);
+  });
+});
