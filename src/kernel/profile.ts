@@ -116,6 +116,8 @@ export const FEATURES = {
     '"vfio/pci: Rename vfio_pci.c to vfio_pci_core.c" and its series (5.15): the device ioctls are vfio_pci_core_ioctl (vfio_pci_ioctl before)',
   'vfio-pci-ioctl-split':
     'Jason Gunthorpe\'s split of vfio_pci_core_ioctl ("500 lines is a bit long for a single function", 6.1): each device ioctl\'s checks in its own vfio_pci_ioctl_* function',
+  'vtd-no-enable-nesting':
+    'the VT-d iommu_ops have no enable_nesting (read in the Debian 6.1 and 6.12 sources): iommu_enable_nesting is EINVAL, so SET_IOMMU(VFIO_TYPE1_NESTING_IOMMU) fails',
   'kvm-vfio-file-names':
     '"kvm/vfio: Rename kvm_vfio_group to prepare for accepting vfio device fd" (6.6; in Debian 6.1.192 as a backport): kvm_vfio_set_file / kvm_vfio_file_add / kvm_vfio_file_del decide what kvm_vfio_set_group / kvm_vfio_group_add / _del did',
   iommufd:
@@ -326,6 +328,7 @@ const VFIO_515: ProfileFeature[] = [
 ];
 const VFIO_61: ProfileFeature[] = [
   'kvm-vfio-del-by-file',
+  'vtd-no-enable-nesting',
   'vfio-pci-core',
   'vfio-pci-ioctl-split',
   'vfio-pci-match-op',

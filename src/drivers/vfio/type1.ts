@@ -133,8 +133,13 @@ export function type1AttachGroup(k: Kernel, iommu: Type1, g: VfioGroup): SysResu
   if (k.profile.has('type1-vaddr-restricted') && iommu.vaddrInvalidCount > 0)
     return fail('EBUSY', fn, 'iommu->vaddr_invalid_count');
   if (iommu.groups.includes(g)) return fail('EINVAL', fn, 'vfio_iommu_find_iommu_group(iommu, iommu_group)');
-  // Nesting needs the IOMMU driver's nesting support, which the emulated VT-d lacks (UNVERIFIED errno).
-  if (iommu.nesting) return fail('ENODEV', 'iommu_enable_nesting', '!ops->enable_nesting');
+  // Nesting needs the IOMMU driver's enable_nesting: VT-d has none in the 6.1 and 6.12 sources
+  // (EINVAL); the older errno (intel_iommu_enable_nesting's -ENODEV) is UNVERIFIED.
+  if (iommu.nesting) {
+    if (k.profile.has('vtd-no-enable-nesting'))
+      return fail('EINVAL', 'iommu_enable_nesting', '!domain->ops->enable_nesting');
+    return fail('ENODEV', 'iommu_enable_nesting', '!ops->enable_nesting');
+  }
   iommu.groups.push(g);
   return ok(0);
 }

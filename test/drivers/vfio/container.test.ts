@@ -136,3 +136,15 @@ describe('VFIO_IOMMU_DIRTY_PAGES: the checks before any bitmap', () => {
     ]);
   });
 });
+
+describe('VFIO_TYPE1_NESTING_IOMMU on the emulated VT-d', () => {
+  for (const v of ['6.1', '6.12']) {
+    test(`iommu_enable_nesting @ ${v}: VT-d has no enable_nesting: SET_IOMMU(NESTING) EINVAL, the container stays unset`, () => {
+      const f = containerWithGroup(v);
+      expect(errnoOf(setContainer(f, f.g, f.c))).toBe(0);
+      expect(site(io(f, f.c, 'VFIO_SET_IOMMU', NESTING))).toEqual(['EINVAL', 'iommu_enable_nesting']);
+      expect(site(io(f, f.c, 'VFIO_IOMMU_GET_INFO'))).toEqual(['EINVAL', 'vfio_fops_unl_ioctl']);
+      expect(errnoOf(io(f, f.c, 'VFIO_SET_IOMMU', TYPE1V2))).toBe(0);
+    });
+  }
+});
