@@ -101,6 +101,8 @@ describe('iopt_alloc_iova @ 6.12: the IOVA IOAS_MAP picks', () => {
     expect(site(map(f, fd, id, va, 0x1800n).r)).toEqual(['EINVAL', 'iopt_alloc_area_pages']);
     expect(site(map(f, fd, id, va + 0x10n, 0x1000n).r)).toEqual(['EINVAL', 'iopt_alloc_iova']);
     expect(map(f, fd, id, va, 0x1000n)).toMatchObject({ r: { ok: true }, iova: 0x1000n });
+    // with a domain the pages are pinned at once: memory that is not mapped EFAULT
+    expect(site(map(f, fd, id, 0x600000000000n, 0x1000n).r)).toEqual(['EFAULT', 'pfn_reader_user_pin']);
     // destroying the IOAS while a device's HWPT is built on it: iommufd_object_remove EBUSY
     const destroy = (oid: number) =>
       site(

@@ -37,6 +37,18 @@ describe('bind_store / unbind_store: errno and site', () => {
     expect(r.ok === false && r.site.check).toBe('dev->driver != NULL');
   });
 
+  test('pcie_portdrv_probe @ 6.1: pcieport forced onto an endpoint ENODEV from the probe (5.13+ bind_store passes it on); @ 5.10 bind_store says ENODEV itself', () => {
+    for (const [v, fn] of [
+      ['6.1', 'pcie_portdrv_probe'],
+      ['5.10', 'bind_store'],
+    ] as const) {
+      const f = vfioKernel(v);
+      expect(write(f, `${DEV}/${EDU}/driver_override`, 'pcieport')).toEqual([8, null]);
+      expect(write(f, '/sys/bus/pci/drivers/pcieport/bind', EDU)).toEqual(['ENODEV', fn]);
+      expect(site(f.k.readlink(f.p, `${DEV}/${EDU}/driver`))).toEqual(['ENOENT', 'kernfs_iop_lookup']);
+    }
+  });
+
   test('driver_set_override @ 6.12: PAGE_SIZE - 1 bytes or more EINVAL; up to the newline is kept', () => {
     const f = vfioKernel('6.12');
     expect(write(f, `${DEV}/${EDU}/driver_override`, 'x'.repeat(4095))).toEqual([

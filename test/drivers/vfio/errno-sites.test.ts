@@ -156,6 +156,8 @@ describe('the container fd: unknown ioctls before and after SET_IOMMU', () => {
       );
     expect(site(io(f, c, 'VFIO_IOMMU_MAP_DMA', m(31n, 3n)))).toEqual(['EINVAL', fn]);
     expect(site(io(f, c, 'VFIO_IOMMU_MAP_DMA', m(32n, 3n | 0x100n)))).toEqual(['EINVAL', fn]);
+    // vfio_pin_pages_remote: the vaddr is not mapped (vaddr 0 of the struct above)
+    expect(site(io(f, c, 'VFIO_IOMMU_MAP_DMA', m(32n, 3n)))).toEqual(['EFAULT', 'vaddr_get_pfns']);
   });
 });
 
@@ -166,6 +168,11 @@ describe('GET_DEVICE_FD and the device fd', () => {
     expect(site(io(f, g, 'VFIO_GROUP_GET_DEVICE_FD', 0n))).toEqual(['EFAULT', 'strndup_user']);
     expect(site(getDeviceFd(f, g, '0000:01:00.0'))).toEqual(['ENODEV', 'vfio_device_get_from_name']);
     expect(site(getDeviceFd(f, g, '0000:03:00.0 vf_token=x'))).toEqual(['EINVAL', 'vfio_pci_core_match']);
+    // a well-formed token for a device that is neither PF nor VF
+    expect(site(getDeviceFd(f, g, '0000:03:00.0 vf_token=12345678-1234-1234-1234-123456789abc'))).toEqual([
+      'EINVAL',
+      'vfio_pci_validate_vf_token',
+    ]);
   });
 
   test('vfio_device_assign_container @ 6.1: a group in a container without SET_IOMMU EINVAL, after the name lookup', () => {
