@@ -24,6 +24,11 @@ const failNth = (description: string): Schema => ({
   maximum: FAIL_NTH_MAX,
   description,
 });
+/**
+ * The loader's rule for sysfs: / readlink: / ls: paths (compile.ts): absolute, under one of the
+ * roots followed by a slash, and no `..` component.
+ */
+const sysfsPath = (roots: string): string => `^/(?:${roots})/(?!(?:[\\s\\S]*/)?\\.\\.(?:/|$))`;
 
 const DEFS: Schema = {
   value: {
@@ -76,9 +81,9 @@ const MAIN: Partial<Record<Action, Schema>> = {
   fork: str('the new process name'),
   spawn: str('the new process name'),
   exit: str('a process name'),
-  sysfs: { type: 'string', pattern: '^/sys' },
-  readlink: { type: 'string', pattern: '^/sys' },
-  ls: { type: 'string', pattern: '^/sys' },
+  sysfs: { type: 'string', pattern: sysfsPath('sys') },
+  readlink: { type: 'string', pattern: sysfsPath('sys') },
+  ls: { type: 'string', pattern: sysfsPath('sys|dev') },
   bind: { type: 'object', properties: { device: str('a BDF'), driver: str('a driver name') } },
   unbind: str('a BDF'),
   inspect: { enum: STATE_KEYS_INSPECTABLE },

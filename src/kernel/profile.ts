@@ -36,7 +36,7 @@ export const FEATURES = {
   'net-backend-clear-msg':
     '9526f9a2b762 "vhost/net: Clear the pending messages when the backend is removed" (6.2, stable 5.10.168 and 6.1.y)',
   'access-ok-sign-bit':
-    'x86 access_ok() as valid_user_address(): user space ends at the sign bit, not TASK_SIZE_MAX (seen on both oracle kernels)',
+    '6014bc27561f "x86-64: make access_ok() independent of LAM" (6.4): valid_user_address() is the sign bit, not TASK_SIZE_MAX, until 86e6b1547b3d (6.12) compares with USER_PTR_MAX = TASK_SIZE_MAX again; on 6.1 and 6.12 it stands for TASK_SIZE_MAX with 5-level paging (2^56 - 4096, the oracle guest is TCG -cpu max), which 0x800000000000 passes too',
   'vhost-worker-task': 'vhost_task workers (6.4): worker creation errors reported as ENOMEM',
   'vdpa-sim-blk':
     'vdpa_sim_blk, the simulated block device (5.13): /dev/vhost-vdpa-N for a blk device exists',
@@ -114,6 +114,14 @@ export const FEATURES = {
   'kvm-vfio-release':
     '"kvm/vfio: Fix potential deadlock on vfio group_lock" (6.2): the kvm-vfio device goes at its fd close',
   'kvm-vfio-file': '2f99073a722b / dcc31ea60b42 (6.6): KVM_DEV_VFIO_FILE accepts vfio device cdev files',
+  'vfio-pci-core':
+    '"vfio/pci: Rename vfio_pci.c to vfio_pci_core.c" and its series (5.15): the device ioctls are vfio_pci_core_ioctl (vfio_pci_ioctl before)',
+  'vfio-pci-ioctl-split':
+    'Jason Gunthorpe\'s split of vfio_pci_core_ioctl ("500 lines is a bit long for a single function", 6.1): each device ioctl\'s checks in its own vfio_pci_ioctl_* function',
+  'vtd-no-enable-nesting':
+    'the VT-d iommu_ops have no enable_nesting (read in the Debian 6.1 and 6.12 sources): iommu_enable_nesting is EINVAL, so SET_IOMMU(VFIO_TYPE1_NESTING_IOMMU) fails',
+  'kvm-vfio-file-names':
+    '"kvm/vfio: Rename kvm_vfio_group to prepare for accepting vfio device fd" (6.6; in Debian 6.1.192 as a backport): kvm_vfio_set_file / kvm_vfio_file_add / kvm_vfio_file_del decide what kvm_vfio_set_group / kvm_vfio_group_add / _del did',
   iommufd:
     'the iommufd subsystem (6.2, CONFIG_IOMMUFD): /dev/iommu with IOAS_ALLOC, IOAS_MAP / UNMAP, DESTROY',
   'iommufd-compat-unmap-empty':
@@ -329,6 +337,7 @@ const VFIO_CLASSIC_510: ProfileFeature[] = [
 ];
 const VFIO_515: ProfileFeature[] = [
   ...VFIO_CLASSIC_510,
+  'vfio-pci-core',
   'vfio-device-registration-ref',
   'vfio-pci-dev-set',
   'type1-vaddr',
@@ -336,6 +345,9 @@ const VFIO_515: ProfileFeature[] = [
 ];
 const VFIO_61: ProfileFeature[] = [
   'kvm-vfio-del-by-file',
+  'vtd-no-enable-nesting',
+  'vfio-pci-core',
+  'vfio-pci-ioctl-split',
   'vfio-pci-match-op',
   'type1-info-caps',
   'type1-iova-list',
@@ -356,6 +368,7 @@ const VFIO_66: ProfileFeature[] = [
   'vfio-device-cdev',
   'vfio-info-cap-align',
   'kvm-vfio-file',
+  'kvm-vfio-file-names',
   'hot-reset-dev-id',
 ];
 const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
@@ -364,7 +377,7 @@ const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
   '5.10': VFIO_CLASSIC_510,
   '5.15': VFIO_515,
   '5.18': VFIO_515,
-  '6.1': VFIO_61,
+  '6.1': [...VFIO_61, 'kvm-vfio-file-names'],
   '6.5': VFIO_65,
   '6.6': [...VFIO_66, 'hot-reset-info-partial-fill'],
   '6.9': [...VFIO_66, 'hot-reset-info-partial-fill'],

@@ -2,10 +2,12 @@
 // command prints now, every fixture validates against it, and it rejects what the loader rejects.
 // The validator below covers the keywords the generator uses; no JSON Schema library is installed.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
+import { loadScenarios } from '../../src/cli/commands/run.js';
 
 type S = Record<string, unknown>;
 
@@ -96,6 +98,47 @@ describe('vioctl schema', () => {
     }
     const twoActions = { name: 'x', steps: [{ open: '/dev/vhost-net', close: 'a' }] };
     expect(validate(schema, schema, twoActions)).not.toEqual([]);
+  });
+
+  test('sysfs: / readlink: / ls: paths: the schema accepts exactly what the loader accepts (ls /dev/vfio)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vioctl-schema-'));
+    const paths = [
+      '/dev/vfio',
+      '/dev/vfio/',
+      '/dev/vfio/devices',
+      '/sys/bus/pci/devices',
+      '/sys/kernel/iommu_groups/8/devices',
+      '/sys',
+      '/sysfs',
+      '/dev',
+      '/devices',
+      '/proc/self/fd',
+      'sys/bus',
+      '/sys/bus/../../etc',
+      '/sys/..',
+      '/dev/../sys',
+      '/sys/a..b/..c/d..',
+    ];
+    try {
+      for (const action of ['sysfs', 'readlink', 'ls']) {
+        for (const path of paths) {
+          const doc = { name: 'paths', kernel: '6.12', steps: [{ [action]: path }] };
+          const file = join(dir, 'p.yaml');
+          writeFileSync(file, stringify(doc));
+          let loads = true;
+          try {
+            loadScenarios([file], {});
+          } catch {
+            loads = false;
+          }
+          expect(validate(schema, schema, doc).length === 0, `${action}: ${path}`).toBe(loads);
+        }
+      }
+      // issue 4's `ls /dev/vfio` is a valid step for both
+      expect(validate(schema, schema, { name: 'x', steps: [{ ls: '/dev/vfio' }] })).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('ioctl names are an enum; step keys come from the loader tables', () => {

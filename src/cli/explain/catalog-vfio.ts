@@ -54,7 +54,10 @@ const INFO = 'VFIO_DEVICE_GET_PCI_HOT_RESET_INFO';
 const info = (arg: string, key = 'arg') => `{ioctl: ${INFO}, fd: dev, ${key}: ${arg}}`;
 const RESET = 'VFIO_DEVICE_PCI_HOT_RESET';
 const reset = (arg: string, key = 'arg') => `{ioctl: ${RESET}, fd: dev, ${key}: ${arg}}`;
-const HR = 'vfio_pci_ioctl_pci_hot_reset';
+/** 6.1+ each in its own function; vfio_pci_core_ioctl (5.15 – 5.18) and vfio_pci_ioctl before */
+const OLD_PCI = ['vfio_pci_core_ioctl', 'vfio_pci_ioctl'];
+const HR = ['vfio_pci_ioctl_pci_hot_reset', ...OLD_PCI];
+const HRI = ['vfio_pci_ioctl_get_pci_hot_reset_info', ...OLD_PCI];
 
 const IOMMU = '{open: /dev/iommu, as: i}';
 const ALLOC = 'IOMMU_IOAS_ALLOC';
@@ -81,7 +84,12 @@ const WITH_KVM = '{kvm: true}';
 
 // the second name: the same ioctl answered by iommufd's VFIO compat layer (6.12-iommufd-vfio-container)
 export const VFIO_PROBES: readonly Probe[] = [
-  probe(SET_CONTAINER, 'the fd cannot be read', NEW_SET, [BIND, GROUP, setContainer('0', 'argp')]),
+  probe(
+    SET_CONTAINER,
+    'the fd cannot be read',
+    [NEW_SET, 'vfio_group_fops_unl_ioctl'],
+    [BIND, GROUP, setContainer('0', 'argp')],
+  ),
   probe(SET_CONTAINER, 'the fd is not open', [NEW_SET, OLD_SET], [BIND, GROUP, setContainer('999')]),
   probe(
     SET_CONTAINER,
@@ -95,7 +103,7 @@ export const VFIO_PROBES: readonly Probe[] = [
     [NEW_SET, OLD_SET],
     [BIND, CONT, GROUP, ATTACH, '{open: /dev/vfio/vfio, as: c2}', setContainer('$c2')],
   ),
-  probe(SET_CONTAINER, 'the fd is not a container', NEW_SET, [BIND, GROUP, setContainer('$g')]),
+  probe(SET_CONTAINER, 'the fd is not a container', [NEW_SET, OLD_SET], [BIND, GROUP, setContainer('$g')]),
 
   probe(
     'VFIO_SET_IOMMU',
@@ -194,25 +202,10 @@ export const VFIO_PROBES: readonly Probe[] = [
     [BIND, CONT, GROUP, ATTACH, DEVICE],
   ),
 
-  probe(INFO, 'the header cannot be read', 'vfio_pci_ioctl_get_pci_hot_reset_info', [
-    ...READY,
-    DEVICE,
-    info('0', 'argp'),
-  ]),
-  probe(INFO, 'argsz < minsz', 'vfio_pci_ioctl_get_pci_hot_reset_info', [
-    ...READY,
-    DEVICE,
-    info('{argsz: 4}'),
-  ]),
-  probe(INFO, 'no slot or bus reset', 'vfio_pci_ioctl_get_pci_hot_reset_info', [
-    ...NO_RESET,
-    info('{count: 1}'),
-  ]),
-  probe(INFO, 'no room for the affected devices', 'vfio_pci_ioctl_get_pci_hot_reset_info', [
-    ...READY,
-    DEVICE,
-    info('{count: 0}'),
-  ]),
+  probe(INFO, 'the header cannot be read', HRI, [...READY, DEVICE, info('0', 'argp')]),
+  probe(INFO, 'argsz < minsz', HRI, [...READY, DEVICE, info('{argsz: 4}')]),
+  probe(INFO, 'no slot or bus reset', HRI, [...NO_RESET, info('{count: 1}')]),
+  probe(INFO, 'no room for the affected devices', HRI, [...READY, DEVICE, info('{count: 0}')]),
 
   probe(RESET, 'the header cannot be read', HR, [...READY, DEVICE, reset('0', 'argp')]),
   probe(RESET, 'flags given', HR, [...READY, DEVICE, reset('{group_fds: [$g], flags: 1}')]),
@@ -221,19 +214,19 @@ export const VFIO_PROBES: readonly Probe[] = [
   probe(
     RESET,
     'more fds than affected devices',
-    [HR, 'vfio_pci_ioctl_pci_hot_reset_groups'],
+    [...HR, 'vfio_pci_ioctl_pci_hot_reset_groups'],
     [...READY, DEVICE, reset('{group_fds: [$g, $g]}')],
   ),
   probe(
     RESET,
     'an fd that is not open',
-    [HR, 'vfio_pci_ioctl_pci_hot_reset_groups'],
+    [...HR, 'vfio_pci_ioctl_pci_hot_reset_groups'],
     [...READY, DEVICE, reset('{group_fds: [999]}')],
   ),
   probe(
     RESET,
     'an fd that is not a group',
-    [HR, 'vfio_pci_ioctl_pci_hot_reset_groups'],
+    [...HR, 'vfio_pci_ioctl_pci_hot_reset_groups'],
     [...READY, DEVICE, reset('{group_fds: [$c]}')],
   ),
 
@@ -335,7 +328,7 @@ export const VFIO_PROBES: readonly Probe[] = [
   probe(
     ATTR,
     'the fd is not open',
-    ['kvm_vfio_set_group', 'kvm_vfio_file_add'],
+    ['kvm_vfio_set_group', 'kvm_vfio_group_add', 'kvm_vfio_file_add'],
     [...KVM, '{poke: buf, value: 999}', attr(GROUP_ADD)],
     WITH_KVM,
   ),

@@ -146,6 +146,67 @@ export function mapFixed(k: Kernel, ictx: IommufdCtx, ioas: Ioas, r: MapRequest)
   return insertArea(k, ictx, ioas, r, r.iova);
 }
 
+const minBig = (a: bigint, b: bigint) => (a < b ? a : b);
+
+/** HPAGE_SIZE on x86-64: Debian builds CONFIG_TRANSPARENT_HUGEPAGE, iopt_alloc_iova's max_alignment */
+const HPAGE_SIZE = 0x200000n;
+
+function roundupPowOfTwo(x: bigint): bigint {
+  let p = 1n;
+  while (p < x) p <<= 1n;
+  return p;
+}
+
+/** ALIGN(x, a) for a power of two, wrapping as unsigned long does */
+const alignUp = (x: bigint, a: bigint) => (x + a - 1n) & ~(a - 1n) & ULONG_MAX;
+
+/**
+ * IOMMU_IOAS_MAP without FIXED_IOVA: iopt_alloc_area_pages' length check, then iopt_alloc_iova.
+ * The IOVA keeps the alignment the user address has, up to roundup_pow_of_two(length) and at most
+ * HPAGE_SIZE, plus its page offset; it is the first hole of the reserved and area trees inside
+ * [PAGE_SIZE, ULONG_MAX - PAGE_SIZE] (no IOAS_ALLOW_IOVAS: the allowed tree is empty) that fits.
+ */
+export function allocIova(ictx: IommufdCtx, ioas: Ioas, uptr: bigint, length: bigint): bigint | Fail {
+  const iopt = iovaAlignment(ictx, ioas);
+  if (length % iopt || !length)
+    return fail('EINVAL', 'iopt_alloc_area_pages', '(length & (iopt->iova_alignment - 1)) || !length');
+  const fn = 'iopt_alloc_iova';
+  if (length >= ULONG_MAX / 2n) return fail('EOVERFLOW', fn, 'length == 0 || length >= ULONG_MAX / 2');
+  const pageOffset = uptr % PAGE_SIZE;
+  const pow = roundupPowOfTwo(length);
+  let align = uptr === 0n ? pow : minBig(pow, uptr & -uptr);
+  if (align >= HPAGE_SIZE) align = HPAGE_SIZE;
+  if (align < iopt) return fail('EINVAL', fn, 'iova_alignment < iopt->iova_alignment');
+  // __alloc_iova_check_used on the one allowed span
+  const start = alignUp(PAGE_SIZE, align) | pageOffset;
+  const last = ULONG_MAX - PAGE_SIZE;
+  const fits = (s: bigint, e: bigint) => s <= e && e - s >= length - 1n;
+  if (fits(start, last)) {
+    const used = [
+      ...reservedRanges(ictx, ioas),
+      ...ioas.areas.map((a): [bigint, bigint] => [a.iova, a.iova + a.length - 1n]),
+    ].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+    // interval_tree_for_each_double_span: the holes between used spans, in IOVA order
+    let cur = start;
+    const holes: [bigint, bigint][] = [];
+    for (const [s, e] of used) {
+      if (e < cur) continue;
+      if (s > last) break;
+      if (s > cur) holes.push([cur, s - 1n]);
+      cur = e + 1n;
+      if (cur > last) break;
+    }
+    if (cur <= last) holes.push([cur, last]);
+    for (const [hs, he] of holes) {
+      // __alloc_iova_check_hole
+      if (!fits(hs, he)) continue;
+      const iova = alignUp(hs, align) | pageOffset;
+      if (fits(iova, he)) return iova;
+    }
+  }
+  return fail('ENOSPC', fn, 'no hole of the allowed ranges fits');
+}
+
 /** The area, pinned now if a domain is there (its failure undoes the insert). */
 export function insertArea(
   k: Kernel,

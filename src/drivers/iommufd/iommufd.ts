@@ -4,7 +4,7 @@
 // DESTROY. VFIO container ioctls on any iommufd file go to vfio-compat.ts.
 import type { CallCtx, FileOps, OpenFile } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
-import { type Mm, PAGE_SIZE } from '../../kernel/memory.js';
+import type { Mm } from '../../kernel/memory.js';
 import type { DriverModule, Opened } from '../../kernel/registry.js';
 import { type Fail, fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
 import {
@@ -24,6 +24,7 @@ import type { IommuGroup, PciDev } from '../pci/topology.js';
 import {
   type AccountMode,
   addFirstDomain,
+  allocIova,
   checkPages,
   insertArea,
   ioasHasDomain,
@@ -257,8 +258,6 @@ function ioasAlloc(ctx: CallCtx, ictx: IommufdCtx, arg: bigint): SysResult {
   return r;
 }
 
-const overlaps = (a: Area, s: bigint, e: bigint) => a.iova <= e && s <= a.iova + a.length - 1n;
-
 function ioasMap(ctx: CallCtx, ictx: IommufdCtx, arg: bigint): SysResult {
   const fn = 'iommufd_ioas_map';
   const c = ucmd(ctx, arg, iommu_ioas_map, IOMMUFD_MINSZ.ioas_map);
@@ -286,13 +285,9 @@ function ioasMap(ctx: CallCtx, ictx: IommufdCtx, arg: bigint): SysResult {
   } else {
     const bad = checkPages(req);
     if (bad) return bad;
-    // iopt_alloc_iova: the lowest page-aligned hole that fits
-    const len = req.length;
-    if (len % PAGE_SIZE) return fail('EINVAL', 'iopt_alloc_iova', 'length not page aligned');
-    iova = PAGE_SIZE;
-    for (const a of [...ioas.areas].sort((x, y) => (x.iova < y.iova ? -1 : 1))) {
-      if (overlaps(a, iova, iova + len - 1n)) iova = a.iova + a.length;
-    }
+    const at = allocIova(ictx, ioas, req.uptr, req.length);
+    if (typeof at !== 'bigint') return at;
+    iova = at;
     const a = insertArea(ctx.k, ictx, ioas, req, iova);
     if ('ok' in a) return a;
   }

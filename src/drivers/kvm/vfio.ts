@@ -70,15 +70,26 @@ function putExternalUser(k: Kernel, g: VfioGroup): void {
   dropContainerUser(k, g);
 }
 
+/**
+ * The functions of each era (virt/kvm/vfio.c): up to 5.18 kvm_vfio_set_group does everything;
+ * 5.19 ("kvm/vfio: Move KVM_DEV_VFIO_GROUP_* ioctls into functions", with the DMA-ownership
+ * series) moves ADD / DEL into kvm_vfio_group_add / _del; the 6.6 rename (a backport in Debian's
+ * 6.1) makes them kvm_vfio_set_file / kvm_vfio_file_add / _del.
+ */
+function fns(k: Kernel): { set: string; add: string; del: string } {
+  if (k.profile.has('kvm-vfio-file-names'))
+    return { set: 'kvm_vfio_set_file', add: 'kvm_vfio_file_add', del: 'kvm_vfio_file_del' };
+  if (k.profile.has('vfio-dma-ownership'))
+    return { set: 'kvm_vfio_set_group', add: 'kvm_vfio_group_add', del: 'kvm_vfio_group_del' };
+  return { set: 'kvm_vfio_set_group', add: 'kvm_vfio_set_group', del: 'kvm_vfio_set_group' };
+}
+
 function fdFile(ctx: CallCtx, addr: bigint, add: boolean): OpenFile | SysResult {
-  // 6.6 renamed the paths: kvm_vfio_set_file reads the fd, kvm_vfio_file_add / _del fget it
-  const file = ctx.k.profile.has('kvm-vfio-file');
+  const n = fns(ctx.k);
   const fd = getUser(ctx.proc.mm, addr, 's32');
-  if (fd === undefined)
-    return fail('EFAULT', file ? 'kvm_vfio_set_file' : 'kvm_vfio_set_group', 'get_user(fd, argp)');
+  if (fd === undefined) return fail('EFAULT', n.set, 'get_user(fd, argp)');
   const f = fd >= 0n ? ctx.k.fget(ctx.proc, Number(fd)) : undefined;
-  const at = file ? (add ? 'kvm_vfio_file_add' : 'kvm_vfio_file_del') : 'kvm_vfio_set_group';
-  return f ?? fail('EBADF', at, '!f.file');
+  return f ?? fail('EBADF', add ? n.add : n.del, '!f.file');
 }
 
 function release(k: Kernel, dev: KvmVfio, e: KvmVfioEntry): void {
@@ -122,11 +133,11 @@ function fileAdd(k: Kernel, dev: KvmVfio, f: OpenFile): SysResult {
 
 function add(ctx: CallCtx, dev: KvmVfio, f: OpenFile): SysResult {
   const k = ctx.k;
-  const fn = 'kvm_vfio_group_add';
+  const fn = fns(k).add;
   if (k.profile.has('kvm-vfio-file')) return fileAdd(k, dev, f);
   if (k.profile.has('vfio-dma-ownership')) {
     const g = groupOf(f);
-    if (!g) return fail('EINVAL', fn, '!vfio_file_is_group(filp)');
+    if (!g) return fail('EINVAL', fn, '!kvm_vfio_file_is_group(filp)');
     if (dev.entries.some((e) => e.file === f)) return fail('EEXIST', fn, 'kvf->file == filp');
     f.refs++;
     kvmHoldFile(k, f, dev);
@@ -149,7 +160,7 @@ function add(ctx: CallCtx, dev: KvmVfio, f: OpenFile): SysResult {
 
 function del(ctx: CallCtx, dev: KvmVfio, f: OpenFile): SysResult {
   const k = ctx.k;
-  const fn = 'kvm_vfio_group_del';
+  const fn = fns(k).del;
   let match: (e: KvmVfioEntry) => boolean;
   let temp: VfioGroup | null = null;
   if (k.profile.has('vfio-dma-ownership')) match = (e) => e.file === f;
@@ -162,8 +173,8 @@ function del(ctx: CallCtx, dev: KvmVfio, f: OpenFile): SysResult {
     match = (e) => e.group === g;
   }
   const i = dev.entries.findIndex(match);
-  let r: SysResult = k.profile.has('kvm-vfio-file')
-    ? fail('ENOENT', 'kvm_vfio_file_del', 'no kvm_vfio_file matches')
+  let r: SysResult = k.profile.has('kvm-vfio-file-names')
+    ? fail('ENOENT', fn, 'no kvm_vfio_file matches')
     : fail('ENOENT', fn, 'no kvm_vfio_group matches');
   if (i >= 0) {
     const [e] = dev.entries.splice(i, 1);
@@ -186,7 +197,7 @@ function setAttr(ctx: CallCtx, dev: KvmVfio, arg: bigint): SysResult {
   if (a.group !== KVM_DEV_VFIO_GROUP)
     return fail('ENXIO', 'kvm_vfio_set_attr', 'attr->group != KVM_DEV_VFIO_GROUP');
   if (a.attr !== KVM_DEV_VFIO_GROUP_ADD && a.attr !== KVM_DEV_VFIO_GROUP_DEL)
-    return fail('ENXIO', 'kvm_vfio_set_group', 'unknown attr (SET_SPAPR_TCE is ppc only)');
+    return fail('ENXIO', fns(ctx.k).set, 'unknown attr (SET_SPAPR_TCE is ppc only)');
   const f = fdFile(ctx, a.addr!, a.attr === KVM_DEV_VFIO_GROUP_ADD);
   if ('ok' in f) return f;
   return a.attr === KVM_DEV_VFIO_GROUP_ADD ? add(ctx, dev, f) : del(ctx, dev, f);

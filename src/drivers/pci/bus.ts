@@ -141,10 +141,33 @@ export function* driversProbeStore(k: Kernel, value: string): Op {
   return ok(value.length);
 }
 
+/**
+ * kstrtoul(buf, 0, &val) (lib/kstrtox.c): an optional '+', base from the prefix (0x hex, 0 octal,
+ * else decimal), at least one digit, at most one trailing newline, nothing else; null where the
+ * kernel returns -EINVAL or -ERANGE. The store sees the buffer up to its first NUL.
+ */
+export function kstrtoul(buf: string): bigint | null {
+  let s = buf.split('\0')[0] ?? '';
+  if (s.startsWith('+')) s = s.slice(1);
+  let base = 10;
+  if (s[0] === '0') {
+    if ((s[1] === 'x' || s[1] === 'X') && /^[0-9a-fA-F]$/.test(s[2] ?? '')) {
+      base = 16;
+      s = s.slice(2);
+    } else base = 8;
+  }
+  const digits = { 8: /^[0-7]+/, 10: /^[0-9]+/, 16: /^[0-9a-fA-F]+/ }[base]!.exec(s)?.[0];
+  if (!digits) return null;
+  const rest = s.slice(digits.length);
+  if (rest !== '' && rest !== '\n') return null;
+  const v = BigInt(base === 16 ? `0x${digits}` : base === 8 ? `0o${digits}` : digits);
+  return v < 1n << 64n ? v : null;
+}
+
 /** remove (pci_stop_and_remove_bus_device): children first, each unbound, then off the bus. */
 export function* removeStore(k: Kernel, dev: PciDev, value: string): Op {
-  const n = Number.parseInt(value, 10);
-  if (Number.isNaN(n)) return fail('EINVAL', 'remove_store', 'kstrtoul(buf, 0, &val) < 0');
+  const n = kstrtoul(value);
+  if (n === null) return fail('EINVAL', 'remove_store', 'kstrtoul(buf, 0, &val) < 0');
   if (!n) return ok(value.length);
   const bus = pciBus(k);
   const below = bus.devs.filter((d) => d !== dev && isBelow(d, dev)).reverse();

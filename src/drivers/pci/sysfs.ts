@@ -12,6 +12,7 @@ import {
   driverOverrideStore,
   driversProbeStore,
   findDeviceExact,
+  kstrtoul,
   pciBus,
   removeStore,
   unbindStore,
@@ -73,7 +74,9 @@ function write(ctx: CallCtx, path: string, value: string): Op | SysResult {
         return removeStore(k, d, value);
       case 'reset': {
         if (!hasReset(k, d)) return noEnt('kernfs_iop_lookup');
-        if (Number.parseInt(value, 10) !== 1) return fail('EINVAL', 'reset_store', 'val != 1');
+        const val = kstrtoul(value);
+        if (val === null) return fail('EINVAL', 'reset_store', 'kstrtoul(buf, 0, &val) < 0');
+        if (val !== 1n) return fail('EINVAL', 'reset_store', 'val != 1');
         return ok(value.length);
       }
       case undefined:

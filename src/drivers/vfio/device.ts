@@ -10,6 +10,7 @@ import { functionResetWorks, tryResetFunction } from '../pci/reset.js';
 import { dropContainerUser } from './container.js';
 import { groupIommufdLastClose } from './group-iommufd.js';
 import { hotReset, hotResetInfo } from './hot-reset.js';
+import { pciIoctlFn } from './pci-ioctl-fn.js';
 import { maybeFreeGroup, type VfioDevice, type VfioGroup } from './state.js';
 
 export interface DeviceFile {
@@ -51,7 +52,7 @@ const NUM_REGIONS = 9;
 const NUM_IRQS = 5;
 
 function getInfo(ctx: CallCtx, dev: VfioDevice, arg: bigint): SysResult {
-  const fn = 'vfio_pci_ioctl_get_info';
+  const fn = pciIoctlFn(ctx.k, 'vfio_pci_ioctl_get_info');
   const b = ctx.proc.mm.copyFromUser(arg, MINSZ.device_info);
   if (!b) return fail('EFAULT', fn, 'copy_from_user(&info, arg, minsz)');
   const argsz = new DataView(b.buffer).getUint32(0, true);
@@ -69,7 +70,7 @@ function getInfo(ctx: CallCtx, dev: VfioDevice, arg: bigint): SysResult {
 }
 
 function getRegionInfo(ctx: CallCtx, dev: VfioDevice, arg: bigint): SysResult {
-  const fn = 'vfio_pci_ioctl_get_region_info';
+  const fn = pciIoctlFn(ctx.k, 'vfio_pci_ioctl_get_region_info');
   const b = ctx.proc.mm.copyFromUser(arg, 32);
   if (!b) return fail('EFAULT', fn, 'copy_from_user(&info, arg, minsz)');
   const dv = new DataView(b.buffer);
@@ -103,7 +104,7 @@ function getRegionInfo(ctx: CallCtx, dev: VfioDevice, arg: bigint): SysResult {
 }
 
 function getIrqInfo(ctx: CallCtx, dev: VfioDevice, arg: bigint): SysResult {
-  const fn = 'vfio_pci_ioctl_get_irq_info';
+  const fn = pciIoctlFn(ctx.k, 'vfio_pci_ioctl_get_irq_info');
   const b = ctx.proc.mm.copyFromUser(arg, 16);
   if (!b) return fail('EFAULT', fn, 'copy_from_user(&info, arg, minsz)');
   const dv = new DataView(b.buffer);
@@ -125,10 +126,24 @@ function getIrqInfo(ctx: CallCtx, dev: VfioDevice, arg: bigint): SysResult {
   return ok(0);
 }
 
+/**
+ * vfio_df_ioctl_bind_iommufd on a group-derived device file (6.6+, device_cdev.c): the struct is
+ * copied and checked first, the df->group refusal comes after those checks.
+ */
+function bindOnGroupFile(ctx: CallCtx, arg: bigint): SysResult {
+  const fn = 'vfio_df_ioctl_bind_iommufd';
+  const b = ctx.proc.mm.copyFromUser(arg, 16);
+  if (!b) return fail('EFAULT', fn, 'copy_from_user(&bind, arg, minsz)');
+  const v = new DataView(b.buffer);
+  if (v.getUint32(0, true) < 16 || v.getUint32(4, true) || v.getInt32(8, true) < 0)
+    return fail('EINVAL', fn, 'bind.argsz < minsz || bind.flags || bind.iommufd < 0');
+  return fail('EINVAL', fn, 'df->group (BIND_IOMMUFD only allowed for cdev fds)');
+}
+
 function deviceIoctl(ctx: CallCtx, f: OpenFile<DeviceFile>, cmd: number, arg: bigint): SysOutcome {
-  // vfio_device_fops_unl_ioctl (6.6+): BIND_IOMMUFD is only for cdev files (df->group is set)
+  // vfio_device_fops_unl_ioctl (6.6+) hands BIND_IOMMUFD to vfio_df_ioctl_bind_iommufd for every file
   if (ctx.k.profile.has('vfio-device-cdev') && cmd === iommufdNr('VFIO_DEVICE_BIND_IOMMUFD'))
-    return fail('EINVAL', 'vfio_df_ioctl_bind_iommufd', 'df->group (BIND_IOMMUFD only for cdev fds)');
+    return bindOnGroupFile(ctx, arg);
   return vfioPciIoctl(ctx, f.priv.dev, cmd, arg);
 }
 
@@ -138,12 +153,13 @@ export function vfioPciIoctl(ctx: CallCtx, dev: VfioDevice, cmd: number, arg: bi
   if (cmd === vfioNr('VFIO_DEVICE_GET_REGION_INFO')) return getRegionInfo(ctx, dev, arg);
   if (cmd === vfioNr('VFIO_DEVICE_GET_IRQ_INFO')) return getIrqInfo(ctx, dev, arg);
   if (cmd === vfioNr('VFIO_DEVICE_RESET')) {
-    if (!dev.resetWorks) return fail('EINVAL', 'vfio_pci_core_ioctl', '!vdev->reset_works');
+    if (!dev.resetWorks)
+      return fail('EINVAL', pciIoctlFn(ctx.k, 'vfio_pci_ioctl_reset'), '!vdev->reset_works');
     return tryResetFunction(dev.pci) ?? ok(0);
   }
   if (cmd === vfioNr('VFIO_DEVICE_GET_PCI_HOT_RESET_INFO')) return hotResetInfo(ctx, dev, arg);
   if (cmd === vfioNr('VFIO_DEVICE_PCI_HOT_RESET')) return hotReset(ctx, dev, arg);
-  return fail('ENOTTY', 'vfio_pci_core_ioctl', 'default: -ENOTTY');
+  return fail('ENOTTY', pciIoctlFn(ctx.k, 'vfio_pci_core_ioctl'), 'default: -ENOTTY');
 }
 
 export const DEVICE_OPS: FileOps<DeviceFile> = {

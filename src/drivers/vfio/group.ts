@@ -24,7 +24,10 @@ export function openGroup(k: Kernel, id: number): VfioGroup | SysResult {
   if (!g?.node) return fail('ENOENT', 'do_sys_open', 'no /dev/vfio node for this group');
   const fn = 'vfio_group_fops_open';
   if (k.profile.has('vfio-dma-ownership')) {
-    if (g.devices.length === 0) return fail('ENODEV', fn, 'refcount_read(&group->drivers) == 0');
+    // group->drivers: vfio_device_set_group to vfio_device_remove_group, which outlasts the
+    // device's time on the group list (the unbind window) and ends as the node goes
+    const drivers = [...vfio(k).devices.values()].filter((d) => d.group === g).length;
+    if (drivers === 0) return fail('ENODEV', fn, 'refcount_read(&group->drivers) == 0');
     if (cdevOpenCount(k, g)) return fail('EBUSY', fn, 'group->cdev_device_open_cnt');
     if (g.openedFile) return fail('EBUSY', fn, 'group->opened_file');
     return g;
@@ -47,8 +50,19 @@ export function groupStatusFlags(k: Kernel, g: VfioGroup): number {
   );
 }
 
+/**
+ * The function that holds each group ioctl's checks: 6.1's vfio_main.c split the ioctls out of
+ * vfio_group_fops_unl_ioctl into vfio_group_ioctl_* (Jason Gunthorpe's "vfio_ioctl_split" series,
+ * the same one that resolves SET_CONTAINER's fd first); before it (vfio.c, 3.19 – 5.18) GET_STATUS
+ * and SET_CONTAINER's get_user / fd < 0 sit in vfio_group_fops_unl_ioctl, the rest in
+ * vfio_group_set_container and vfio_group_unset_container.
+ */
+function groupFn(k: Kernel, split: string, classic: string): string {
+  return k.profile.has('vfio-group-fdget-first') ? split : classic;
+}
+
 function getStatus(ctx: CallCtx, g: VfioGroup, arg: bigint): SysResult {
-  const fn = 'vfio_group_ioctl_get_status';
+  const fn = groupFn(ctx.k, 'vfio_group_ioctl_get_status', 'vfio_group_fops_unl_ioctl');
   const b = ctx.proc.mm.copyFromUser(arg, MINSZ.group_status);
   if (!b) return fail('EFAULT', fn, 'copy_from_user(&status, arg, minsz)');
   if (new DataView(b.buffer).getUint32(0, true) < MINSZ.group_status)
@@ -64,9 +78,10 @@ function getStatus(ctx: CallCtx, g: VfioGroup, arg: bigint): SysResult {
 /** VFIO_GROUP_SET_CONTAINER, with each era's check order (vfio.md §7.5). */
 function setContainer(ctx: CallCtx, g: VfioGroup, arg: bigint): SysOutcome {
   const k = ctx.k;
-  const fn = 'vfio_group_ioctl_set_container';
+  const fn = groupFn(k, 'vfio_group_ioctl_set_container', 'vfio_group_set_container');
   const fd = getUser(ctx.proc.mm, arg, 's32');
-  if (fd === undefined) return fail('EFAULT', fn, 'get_user(fd, arg)');
+  if (fd === undefined)
+    return fail('EFAULT', groupFn(k, fn, 'vfio_group_fops_unl_ioctl'), 'get_user(fd, arg)');
   let file: OpenFile | undefined;
   if (k.profile.has('vfio-group-fdget-first')) {
     // 6.1+: fdget first, so a negative fd is EBADF too.
@@ -76,10 +91,9 @@ function setContainer(ctx: CallCtx, g: VfioGroup, arg: bigint): SysOutcome {
     if (!g.iommu) return fail('ENODEV', fn, '!group->iommu_group');
   } else {
     if (fd < 0n) return fail('EINVAL', 'vfio_group_fops_unl_ioctl', 'fd < 0');
-    if (g.containerUsers)
-      return fail('EINVAL', 'vfio_group_set_container', 'atomic_read(&group->container_users)');
+    if (g.containerUsers) return fail('EINVAL', fn, 'atomic_read(&group->container_users)');
     file = k.fget(ctx.proc, Number(fd));
-    if (!file) return fail('EBADF', 'vfio_group_set_container', '!f.file');
+    if (!file) return fail('EBADF', fn, '!f.file');
   }
   const c = containerOf(file);
   const ictx = c ? undefined : iommufdOf(file);
@@ -108,6 +122,15 @@ function setContainer(ctx: CallCtx, g: VfioGroup, arg: bigint): SysOutcome {
 
 /** VFIO_GROUP_UNSET_CONTAINER: only while nothing else (device fds, kvm users) counts. */
 function unsetContainer(k: Kernel, g: VfioGroup): SysResult {
+  if (!k.profile.has('vfio-group-fdget-first')) {
+    // vfio.c: users = atomic_cmpxchg(&group->container_users, 1, 0)
+    const fn = 'vfio_group_unset_container';
+    if (!g.containerUsers)
+      return fail('EINVAL', fn, '!users (atomic_cmpxchg(&group->container_users, 1, 0))');
+    if (g.containerUsers !== 1) return fail('EBUSY', fn, 'users != 1');
+    detachGroup(k, g);
+    return ok(0);
+  }
   const fn = 'vfio_group_ioctl_unset_container';
   if (!g.container && !g.iommufd) return fail('EINVAL', fn, '!vfio_group_has_iommu(group)');
   if (g.container) {

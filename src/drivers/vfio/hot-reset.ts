@@ -18,6 +18,7 @@ import { affectedDevices, canResetBus, canResetSlot, resetBus } from '../pci/res
 import type { PciDev } from '../pci/topology.js';
 import { cdevBinding } from './cdev.js';
 import { groupOf } from './group.js';
+import { pciIoctlFn } from './pci-ioctl-fn.js';
 import { deviceHolders } from './refs.js';
 import { type VfioDevice, type VfioGroup, vfio } from './state.js';
 
@@ -103,9 +104,9 @@ interface InfoCall {
   readonly ictx: IommufdCtx | null;
   /** (hdr.argsz - sizeof(hdr)) / sizeof(arg->devices[0]): the entries the buffer holds */
   readonly max: number;
+  /** the function the checks are in (vfio_pci_ioctl_get_pci_hot_reset_info from 6.1) */
+  readonly info: string;
 }
-
-const INFO = 'vfio_pci_ioctl_get_pci_hot_reset_info';
 
 /** vfio_pci_fill_devs for one device: its entry, and whether it clears DEV_ID_OWNED */
 function fillOne(c: InfoCall, x: PciDev): { bytes: Uint8Array; notOwned: boolean } {
@@ -125,14 +126,14 @@ function infoCountFirst(c: InfoCall): SysResult {
   const count = c.affected.length;
   const header = () => writeHeader(c.ctx, c.arg, c.argsz, 0, count);
   if (count > c.max) {
-    if (!header()) return fail('EFAULT', INFO, 'copy_to_user(arg, &hdr, minsz)');
-    return fail('ENOSPC', INFO, 'hdr.argsz < sizeof(hdr) + (fill.max * sizeof(*devices))');
+    if (!header()) return fail('EFAULT', c.info, 'copy_to_user(arg, &hdr, minsz)');
+    return fail('ENOSPC', c.info, 'hdr.argsz < sizeof(hdr) + (fill.max * sizeof(*devices))');
   }
-  if (!header()) return fail('EFAULT', INFO, 'copy_to_user(arg, &hdr, minsz)');
+  if (!header()) return fail('EFAULT', c.info, 'copy_to_user(arg, &hdr, minsz)');
   const body = new Uint8Array(8 * count);
   for (const [i, x] of c.affected.entries()) body.set(fillOne(c, x).bytes, 8 * i);
   if (!c.ctx.proc.mm.copyToUser(c.arg + 12n, body))
-    return fail('EFAULT', INFO, 'copy_to_user(&arg->devices, devices, hdr.count * sizeof(*devices))');
+    return fail('EFAULT', c.info, 'copy_to_user(&arg->devices, devices, hdr.count * sizeof(*devices))');
   return ok(0);
 }
 
@@ -153,8 +154,8 @@ function infoPartialFill(c: InfoCall): SysResult {
   }
   const count = c.affected.length;
   if (!writeHeader(c.ctx, c.arg, c.argsz, flags, count))
-    return fail('EFAULT', INFO, 'copy_to_user(arg, &hdr, minsz)');
-  if (count > c.max) return fail('ENOSPC', INFO, 'fill.count > fill.devices - arg->devices');
+    return fail('EFAULT', c.info, 'copy_to_user(arg, &hdr, minsz)');
+  if (count > c.max) return fail('ENOSPC', c.info, 'fill.count > fill.devices - arg->devices');
   return ok(0);
 }
 
@@ -164,11 +165,11 @@ function infoPartialFill(c: InfoCall): SysResult {
  */
 function infoKernelBuffer(c: InfoCall): SysResult {
   const count = c.affected.length;
-  if (count === 0) return fail('ERANGE', INFO, 'WARN_ON(!count)');
+  if (count === 0) return fail('ERANGE', c.info, 'WARN_ON(!count)');
   if (count > c.max) {
     if (!writeHeader(c.ctx, c.arg, c.argsz, 0, count))
-      return fail('EFAULT', INFO, 'copy_to_user(arg, &hdr, minsz)');
-    return fail('ENOSPC', INFO, 'count > (hdr.argsz - sizeof(hdr)) / sizeof(*devices)');
+      return fail('EFAULT', c.info, 'copy_to_user(arg, &hdr, minsz)');
+    return fail('ENOSPC', c.info, 'count > (hdr.argsz - sizeof(hdr)) / sizeof(*devices)');
   }
   let flags = startFlags(c);
   const body = new Uint8Array(8 * count);
@@ -178,23 +179,25 @@ function infoKernelBuffer(c: InfoCall): SysResult {
     body.set(e.bytes, 8 * i);
   }
   if (!c.ctx.proc.mm.copyToUser(c.arg + 12n, body))
-    return fail('EFAULT', INFO, 'copy_to_user(arg->devices, devices, sizeof(*devices) * fill.count)');
+    return fail('EFAULT', c.info, 'copy_to_user(arg->devices, devices, sizeof(*devices) * fill.count)');
   if (!writeHeader(c.ctx, c.arg, c.argsz, flags, count))
-    return fail('EFAULT', INFO, 'copy_to_user(arg, &hdr, minsz)');
+    return fail('EFAULT', c.info, 'copy_to_user(arg, &hdr, minsz)');
   return ok(0);
 }
 
 /** vfio_pci_ioctl_get_pci_hot_reset_info: the common front end, then the era's buffer handling */
 export function hotResetInfo(ctx: CallCtx, dev: VfioDevice, arg: bigint): SysResult {
   const k = ctx.k;
+  const info = pciIoctlFn(k, 'vfio_pci_ioctl_get_pci_hot_reset_info');
   const h = header(ctx, arg);
-  if (!h) return fail('EFAULT', INFO, 'copy_from_user(&hdr, arg, minsz)');
-  if (h.argsz < MINSZ.hot_reset_info) return fail('EINVAL', INFO, 'hdr.argsz < minsz');
+  if (!h) return fail('EFAULT', info, 'copy_from_user(&hdr, arg, minsz)');
+  if (h.argsz < MINSZ.hot_reset_info) return fail('EINVAL', info, 'hdr.argsz < minsz');
   const m = resetMode(dev.pci);
-  if (!m) return fail('ENODEV', INFO, 'pci_probe_reset_slot() && pci_probe_reset_bus()');
+  if (!m) return fail('ENODEV', info, 'pci_probe_reset_slot() && pci_probe_reset_bus()');
   const affected = affectedDevices(k, dev.pci, m === 'slot');
   const ictx = k.profile.has('hot-reset-dev-id') ? (cdevBinding(k, dev)?.ictx ?? null) : null;
-  const c: InfoCall = { ctx, dev, arg, argsz: h.argsz, affected, ictx, max: Math.floor((h.argsz - 12) / 8) };
+  const max = Math.floor((h.argsz - 12) / 8);
+  const c: InfoCall = { ctx, dev, arg, argsz: h.argsz, affected, ictx, max, info };
   diagnoseUnowned(ctx, dev, affected, ictx);
   if (k.profile.has('hot-reset-info-partial-fill')) return infoPartialFill(c);
   if (k.profile.has('hot-reset-info-kernel-buffer')) return infoKernelBuffer(c);
@@ -216,7 +219,10 @@ function diagnoseUnowned(ctx: CallCtx, dev: VfioDevice, affected: PciDev[], ictx
 
 /** The group fds of the array: EBADF for a closed fd, EINVAL for a file that is not a group. */
 function groupFiles(ctx: CallCtx, arg: bigint, n: number): VfioGroup[] | SysResult {
-  const fn = 'vfio_pci_ioctl_pci_hot_reset_groups';
+  // vfio_pci_ioctl_pci_hot_reset_groups from 6.6; inline in vfio_pci_ioctl_pci_hot_reset before
+  const fn = ctx.k.profile.has('hot-reset-dev-id')
+    ? 'vfio_pci_ioctl_pci_hot_reset_groups'
+    : pciIoctlFn(ctx.k, 'vfio_pci_ioctl_pci_hot_reset');
   const fds = ctx.proc.mm.copyFromUser(arg + 12n, 4 * n);
   if (!fds) return fail('EFAULT', fn, 'copy_from_user(group_fds, arg->group_fds)');
   const groups: VfioGroup[] = [];
@@ -317,7 +323,7 @@ function done(ctx: CallCtx, dev: VfioDevice, affected: PciDev[]): SysResult {
 /** vfio_pci_ioctl_pci_hot_reset: group fds, or (6.6+) an empty list for a cdev-opened device */
 export function hotReset(ctx: CallCtx, dev: VfioDevice, arg: bigint): SysResult {
   const k = ctx.k;
-  const fn = 'vfio_pci_ioctl_pci_hot_reset';
+  const fn = pciIoctlFn(k, 'vfio_pci_ioctl_pci_hot_reset');
   const h = header(ctx, arg);
   if (!h) return fail('EFAULT', fn, 'copy_from_user(&hdr, arg, minsz)');
   if (h.argsz < MINSZ.hot_reset || h.flags) return fail('EINVAL', fn, 'hdr.argsz < minsz || hdr.flags');

@@ -66,6 +66,8 @@ export interface Type1 {
   dmaAvail: number;
   vaddrInvalidCount: number;
   readonly groups: VfioGroup[];
+  /** iommu->dirty_page_tracking (VFIO_IOMMU_DIRTY_PAGES START / STOP) */
+  dirtyTracking: boolean;
 }
 
 /** locked_vm of each mm, in pages (mm->locked_vm) */
@@ -120,6 +122,7 @@ export function type1Open(k: Kernel, type: bigint): Type1 | null {
     dmas: [],
     dmaAvail: k.machine.limits.dma_entry_limit,
     vaddrInvalidCount: 0,
+    dirtyTracking: false,
     groups: [],
   };
 }
@@ -130,8 +133,13 @@ export function type1AttachGroup(k: Kernel, iommu: Type1, g: VfioGroup): SysResu
   if (k.profile.has('type1-vaddr-restricted') && iommu.vaddrInvalidCount > 0)
     return fail('EBUSY', fn, 'iommu->vaddr_invalid_count');
   if (iommu.groups.includes(g)) return fail('EINVAL', fn, 'vfio_iommu_find_iommu_group(iommu, iommu_group)');
-  // Nesting needs the IOMMU driver's nesting support, which the emulated VT-d lacks (UNVERIFIED errno).
-  if (iommu.nesting) return fail('ENODEV', 'iommu_enable_nesting', '!ops->enable_nesting');
+  // Nesting needs the IOMMU driver's enable_nesting: VT-d has none in the 6.1 and 6.12 sources
+  // (EINVAL); the older errno (intel_iommu_enable_nesting's -ENODEV) is UNVERIFIED.
+  if (iommu.nesting) {
+    if (k.profile.has('vtd-no-enable-nesting'))
+      return fail('EINVAL', 'iommu_enable_nesting', '!domain->ops->enable_nesting');
+    return fail('ENODEV', 'iommu_enable_nesting', '!ops->enable_nesting');
+  }
   iommu.groups.push(g);
   return ok(0);
 }
@@ -172,9 +180,8 @@ export function type1Ioctl(ctx: CallCtx, iommu: Type1, cmd: number, arg: bigint)
   if (cmd === vfioNr('VFIO_IOMMU_GET_INFO')) return getInfo(ctx, iommu, arg);
   if (cmd === vfioNr('VFIO_IOMMU_MAP_DMA')) return mapDma(ctx, iommu, arg);
   if (cmd === vfioNr('VFIO_IOMMU_UNMAP_DMA')) return unmapDma(ctx, iommu, arg);
-  if (cmd === vfioNr('VFIO_IOMMU_DIRTY_PAGES') && ctx.k.profile.has('type1-info-caps')) {
-    return fail('EINVAL', 'vfio_iommu_type1_dirty_pages', 'argsz < minsz (dirty tracking is not modelled)');
-  }
+  if (cmd === vfioNr('VFIO_IOMMU_DIRTY_PAGES') && ctx.k.profile.has('type1-info-caps'))
+    return dirtyPages(ctx, iommu, arg);
   return fail('ENOTTY', 'vfio_iommu_type1_ioctl', 'default: -ENOTTY');
 }
 
@@ -353,6 +360,45 @@ function unmapMask(k: Kernel): bigint {
   if (k.profile.has('type1-info-caps')) m |= VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
   if (k.profile.has('type1-vaddr')) m |= VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_VADDR;
   return m;
+}
+
+/**
+ * VFIO_IOMMU_DIRTY_PAGES (vfio_iommu_type1_dirty_pages @ 6.12): v1 EACCES before the struct is
+ * read; argsz / unknown flags / not exactly one flag EINVAL; START and STOP switch tracking. For
+ * GET_BITMAP the checks before the bitmap itself; the bitmap is not modelled (EINVAL, said so).
+ */
+function dirtyPages(ctx: CallCtx, iommu: Type1, arg: bigint): SysResult {
+  const fn = 'vfio_iommu_type1_dirty_pages';
+  if (!iommu.v2) return fail('EACCES', fn, '!iommu->v2');
+  const b = ctx.proc.mm.copyFromUser(arg, 8);
+  if (!b) return fail('EFAULT', fn, 'copy_from_user(&dirty, arg, minsz)');
+  const v = new DataView(b.buffer);
+  const argsz = v.getUint32(0, true);
+  const flags = v.getUint32(4, true);
+  if (argsz < 8 || flags & ~7) return fail('EINVAL', fn, 'dirty.argsz < minsz || dirty.flags & ~mask');
+  if (flags & (flags - 1)) return fail('EINVAL', fn, '__ffs(dirty.flags) != __fls(dirty.flags)');
+  if (flags === 1) {
+    iommu.dirtyTracking = true;
+    return ok(0);
+  }
+  if (flags === 2) {
+    iommu.dirtyTracking = false;
+    return ok(0);
+  }
+  if (flags === 4) {
+    // struct vfio_iommu_type1_dirty_bitmap_get: iova, size, then the bitmap's pgsize, size, data
+    if (argsz - 8 < 40) return fail('EINVAL', fn, '!data_size || data_size < sizeof(range)');
+    const r = ctx.proc.mm.copyFromUser(arg + 8n, 40);
+    if (!r) return fail('EFAULT', fn, 'copy_from_user(&range, arg + minsz, sizeof(range))');
+    const rv = new DataView(r.buffer);
+    const iova = rv.getBigUint64(0, true);
+    const size = rv.getBigUint64(8, true);
+    if (iova + size > U64_MAX) return fail('EINVAL', fn, 'range.iova + range.size < range.iova');
+    if (!ctx.k.accessOk(rv.getBigUint64(32, true), rv.getBigUint64(24, true)))
+      return fail('EINVAL', fn, '!access_ok(range.bitmap.data, range.bitmap.size)');
+    return fail('EINVAL', fn, 'the dirty bitmap itself is not modelled');
+  }
+  return fail('EINVAL', fn, 'no flag: return -EINVAL');
 }
 
 /** VFIO_IOMMU_UNMAP_DMA: the size field is written back only on success (vfio.md §6.5). */

@@ -1,7 +1,8 @@
 // virt/kvm/vfio.c kvm_vfio_file_add / kvm_vfio_file_del @ 6.12 (Debian 6.12.117): since 6.6
 // (2f99073a722b) KVM_DEV_VFIO_FILE takes any vfio file (vfio_file_is_valid: a group, or a device
-// file whether from the cdev or from VFIO_GROUP_GET_DEVICE_FD); 6.1's kvm_vfio_group_add takes
-// groups only (kvm_vfio_file_is_group).
+// file whether from the cdev or from VFIO_GROUP_GET_DEVICE_FD); Debian 6.1's kvm_vfio_file_add (the
+// 6.6 rename as a backport) takes groups only (kvm_vfio_file_is_group), as mainline 6.5's
+// kvm_vfio_group_add does.
 import { describe, expect, test } from 'vitest';
 import type { VfioDevice } from '../../../src/drivers/vfio/state.js';
 import { iommufdNr } from '../../../src/uapi/iommufd.js';
@@ -85,13 +86,23 @@ describe('kvm_vfio_file_add @ 6.12', () => {
   });
 });
 
-describe('kvm_vfio_group_add @ 6.1', () => {
-  test('a device fd is not a group: EINVAL (kvm_vfio_file_is_group); the group is taken', () => {
-    const f = vfioKernel('6.1', true);
-    const { g } = attached(f, '0000:03:00.0', 8);
-    const d = Number((getDeviceFd(f, g, '0000:03:00.0') as { ret: number }).ret);
-    const { dev: kv } = kvmVfio(f);
-    expect(errnoOf(kvmGroup(f, kv, ADD, d))).toBe('EINVAL');
-    expect(errnoOf(kvmGroup(f, kv, ADD, g))).toBe(0);
-  });
+describe('kvm_vfio_file_add @ 6.1 (Debian), kvm_vfio_group_add @ 6.5', () => {
+  for (const [version, add] of [
+    ['6.1', 'kvm_vfio_file_add'],
+    ['6.5', 'kvm_vfio_group_add'],
+  ] as const) {
+    test(`${add} @ ${version}: a device fd is not a group: EINVAL (kvm_vfio_file_is_group); the group is taken`, () => {
+      const f = vfioKernel(version, true);
+      const { g } = attached(f, '0000:03:00.0', 8);
+      const d = Number((getDeviceFd(f, g, '0000:03:00.0') as { ret: number }).ret);
+      const { dev: kv } = kvmVfio(f);
+      const r = kvmGroup(f, kv, ADD, d);
+      expect(r).toMatchObject({
+        errno: 'EINVAL',
+        site: { function: add, check: '!kvm_vfio_file_is_group(filp)' },
+      });
+      expect(errnoOf(kvmGroup(f, kv, ADD, g))).toBe(0);
+      expect(kvmGroup(f, kv, ADD, g)).toMatchObject({ errno: 'EEXIST', site: { function: add } });
+    });
+  }
 });

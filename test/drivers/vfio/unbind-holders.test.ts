@@ -1,6 +1,6 @@
 // "Why does this unbind hang?" (vfio_unregister_group_dev waits for every file of the device;
 // 4.13 – 5.18 the last device also waits on group->container_q): the end-of-run diagnostic lists
-// the holders, kvm-vfio among them (virt/kvm/vfio.c kvm_vfio_file_add @ 6.12, kvm_vfio_group_add
+// the holders, kvm-vfio among them (virt/kvm/vfio.c kvm_vfio_file_add @ 6.12 and Debian 6.1, kvm_vfio_set_group
 // with an external user @ 5.18), with the fds through which each can still be let go.
 import { describe, expect, test } from 'vitest';
 import { iommufdNr } from '../../../src/uapi/iommufd.js';
@@ -60,7 +60,7 @@ describe('vfio_unregister_group_dev: the holders of a waiting unbind', () => {
     expect(waits(f)).toEqual([]);
   });
 
-  test('@ 6.1 kvm_vfio_group_add: kvm-vfio holds the group file, not the device: only the device fd is named', () => {
+  test('@ 6.1 kvm_vfio_file_add (kvm_vfio_file_is_group): kvm-vfio holds the group file, not the device: only the device fd is named', () => {
     const f = vfioKernel('6.1', true);
     const { g } = attached(f, '0000:03:00.0', 8);
     const { dev: kv } = kvmVfio(f);

@@ -27,8 +27,8 @@ function seed(version: string): VF & { c: number; g: number; vm: number; dev: nu
   return { ...f, c, g, vm, dev };
 }
 
-describe('vfio_unregister_group_dev / kvm_vfio_group_del: the unbind window (seed 001)', () => {
-  test('kvm_vfio_group_del @ 3.19: EINVAL inside the window (external user of a non-viable group); the reference is stuck', () => {
+describe('vfio_unregister_group_dev / kvm-vfio GROUP_DEL: the unbind window (seed 001)', () => {
+  test('kvm_vfio_set_group @ 3.19: EINVAL inside the window (external user of a non-viable group); the reference is stuck', () => {
     const s = seed('3.19');
     const r = s.k.sysfsWrite(s.p, UNBIND, BDF, 'unbind:device-removed');
     expect(r.ok).toBe('paused');
@@ -48,7 +48,7 @@ describe('vfio_unregister_group_dev / kvm_vfio_group_del: the unbind window (see
     expect(s.k.drivers.drivers.flatMap((d) => d.stateDiagnostics?.(s.k) ?? [])).toEqual([]);
   });
 
-  test('kvm_vfio_group_del @ 4.0: the unbound_list keeps the group viable, GROUP_DEL works', () => {
+  test('kvm_vfio_set_group @ 4.0: the unbound_list keeps the group viable, GROUP_DEL works', () => {
     const s = seed('4.0');
     const r = s.k.sysfsWrite(s.p, UNBIND, BDF, 'unbind:device-removed');
     expect(r.ok).toBe('paused');
@@ -68,7 +68,7 @@ describe('vfio_unregister_group_dev / kvm_vfio_group_del: the unbind window (see
     if (after.ok === 'blocked') expect(after.retry().ok).toBe(true);
   });
 
-  test('kvm_vfio_group_del @ 6.1: DMA ownership; the question no longer arises', () => {
+  test('kvm_vfio_file_del @ 6.1: DMA ownership; the question no longer arises', () => {
     const s = seed('6.1');
     const r = s.k.sysfsWrite(s.p, UNBIND, BDF, 'unbind:device-removed');
     expect(groupFlags(s, s.g)).toBe(3);
