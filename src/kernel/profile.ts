@@ -219,6 +219,15 @@ const F_65: ProfileFeature[] = [
   'net-backend-clear-msg',
 ];
 const F_66: ProfileFeature[] = [...F_65, 'iotlb-invalidate-size0'];
+/** Debian's 6.12.117 (both builds of it) */
+const F_612_DEBIAN: ProfileFeature[] = [
+  ...F_66,
+  'vsock-drop-iotlb',
+  ...VDPA_69,
+  'vdpa-group-bound-check',
+  'vdpa-vring-num-max',
+  'iotlb-limit-enospc',
+];
 
 const SPECS: readonly ProfileSpec[] = [
   {
@@ -296,14 +305,7 @@ const SPECS: readonly ProfileSpec[] = [
     description:
       "Debian's 6.12.117 source, built with iommufd and the vfio cdev (the oracle's second kernel)",
     families: ALL_FAMILIES,
-    features: [
-      ...F_66,
-      'vsock-drop-iotlb',
-      ...VDPA_69,
-      'vdpa-group-bound-check',
-      'vdpa-vring-num-max',
-      'iotlb-limit-enospc',
-    ],
+    features: F_612_DEBIAN,
     patchBase: true,
   },
   {
@@ -312,14 +314,7 @@ const SPECS: readonly ProfileSpec[] = [
     description:
       'the "6.12" build with CONFIG_IOMMUFD_VFIO_CONTAINER=y: iommufd provides /dev/vfio/vfio (vfio paths only)',
     families: ['vfio', 'iommufd', 'vfio-cdev', 'kvm'],
-    features: [
-      ...F_66,
-      'vsock-drop-iotlb',
-      ...VDPA_69,
-      'vdpa-group-bound-check',
-      'vdpa-vring-num-max',
-      'iotlb-limit-enospc',
-    ],
+    features: F_612_DEBIAN,
     patchBase: true,
   },
 ];

@@ -255,6 +255,19 @@ class Reader {
 
   /** a value that fits on the rest of the line: a flow collection, a quoted or a plain scalar */
   lineValue(depth: number): unknown {
+    return this.value(depth, false);
+  }
+
+  flowValue(depth: number): unknown {
+    return this.value(depth, true);
+  }
+
+  /**
+   * A node on one line. A plain scalar ends at the line end or a comment in block context; in a flow
+   * collection at ',' ']' '}'. A ':' that would start a pair, a '#', a bracket or a line end inside a
+   * flow scalar, or "a: b: c" in a block, is outside the subset.
+   */
+  value(depth: number, inFlow: boolean): unknown {
     const t = this.text;
     const c = t.charCodeAt(this.pos);
     if (c === LBRACE || c === LBRACKET) return this.flow(depth + 1);
@@ -264,12 +277,16 @@ class Reader {
     let j = start;
     for (; j < t.length; j++) {
       const x = t.charCodeAt(j);
-      if (x === LF) break;
-      if (x === HASH && t.charCodeAt(j - 1) === SPACE) break;
-      // "a: b: c" is an error, "a: b:" a nested map attempt: leave both to the full path
-      if (x === COLON && isSepOrEnd(t.charCodeAt(j + 1))) throw OUTSIDE;
+      if (inFlow) {
+        if (x === COMMA || x === RBRACE || x === RBRACKET) break;
+        if (x === COLON || x === HASH || x === LF || x === LBRACE || x === LBRACKET) throw OUTSIDE;
+      } else {
+        if (x === LF || (x === HASH && t.charCodeAt(j - 1) === SPACE)) break;
+        if (x === COLON && isSepOrEnd(t.charCodeAt(j + 1))) throw OUTSIDE;
+      }
     }
     const s = trimSpaces(t.slice(start, j));
+    if (s.length === 0) throw OUTSIDE;
     this.pos = start + s.length;
     return this.plain(s);
   }
@@ -359,26 +376,6 @@ class Reader {
     if (t.charCodeAt(this.pos) !== COLON || t.charCodeAt(this.pos + 1) !== SPACE) throw OUTSIDE;
     this.pos += 2;
     return k;
-  }
-
-  flowValue(depth: number): unknown {
-    const t = this.text;
-    const c = t.charCodeAt(this.pos);
-    if (c === LBRACE || c === LBRACKET) return this.flow(depth + 1);
-    if (c === DQUOTE || c === SQUOTE) return this.quoted();
-    if (badPlainStart(c, t.charCodeAt(this.pos + 1))) throw OUTSIDE;
-    const start = this.pos;
-    let j = start;
-    for (; j < t.length; j++) {
-      const x = t.charCodeAt(j);
-      if (x === COMMA || x === RBRACE || x === RBRACKET) break;
-      // a ':' (a pair inside a list, or part of a scalar), '#', brackets or a line end: full path
-      if (x === COLON || x === HASH || x === LF || x === LBRACE || x === LBRACKET) throw OUTSIDE;
-    }
-    const s = trimSpaces(t.slice(start, j));
-    if (s.length === 0) throw OUTSIDE;
-    this.pos = start + s.length;
-    return this.plain(s);
   }
 }
 

@@ -1,24 +1,10 @@
 // Checks of vhost-vdpa's ioctls (drivers/vhost/vdpa.c: vhost_vdpa_unlocked_ioctl, its helpers and
 // vhost_vdpa_vring_ioctl), probed on /dev/vhost-vdpa-0, vdpa_sim net, in the order the kernel makes them.
-import type { Probe } from './probe.js';
+import { type Probe, probe } from './probe.js';
 import { OWN, VDPA, VDPA_OWNED } from './steps.js';
 
 const call = (name: string, arg?: string, key: 'arg' | 'argp' = 'arg') =>
   `{ioctl: ${name}, fd: d${arg === undefined ? '' : `, ${key}: ${arg}`}}`;
-
-const probe = (
-  target: string,
-  title: string,
-  fn: Probe['fn'],
-  steps: readonly string[],
-  machine?: string,
-): Probe => ({
-  target,
-  title,
-  fn,
-  steps,
-  ...(machine ? { machine } : {}),
-});
 
 /** the default machine's vdpa0 with one parent op taken away */
 const vdpa0Without = (op: 'suspend' | 'resume') =>

@@ -2,21 +2,7 @@
 // vfio_iommu_type1.c, pci/vfio_pci_core.c, device_cdev.c), iommufd (drivers/iommu/iommufd/) and
 // kvm-vfio (virt/kvm/vfio.c). Where releases check in another order, probes follow 6.12's.
 // 03:00.0 is alone in group 8 and has a bus reset; 00:06.0 (group 4) has no reset method.
-import type { Probe } from './probe.js';
-
-const probe = (
-  target: string,
-  title: string,
-  fn: Probe['fn'],
-  steps: readonly string[],
-  machine?: string,
-): Probe => ({
-  target,
-  title,
-  fn,
-  steps,
-  ...(machine ? { machine } : {}),
-});
+import { type Probe, probe } from './probe.js';
 
 const BIND = '{bind: {device: "0000:03:00.0", driver: vfio-pci}}';
 const CONT = '{open: /dev/vfio/vfio, as: c}';

@@ -34,3 +34,18 @@ export function probeText(p: Probe): string {
 export function probeFunctions(p: Probe): readonly string[] {
   return typeof p.fn === 'string' ? [p.fn] : p.fn;
 }
+
+/** A catalog entry (the machine override only where the probe needs one). */
+export const probe = (
+  target: string,
+  title: string,
+  fn: Probe['fn'],
+  steps: readonly string[],
+  machine?: string,
+): Probe => ({
+  target,
+  title,
+  fn,
+  steps,
+  ...(machine ? { machine } : {}),
+});
