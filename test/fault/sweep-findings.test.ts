@@ -42,11 +42,11 @@ describe('found by the sweep', () => {
   });
 
   test('__vringh_iov: a vq made ready without a num masks with num - 1 and fails every head (-EINVAL), no division by 0', () => {
-    // vdpa-live-update, its second scenario (the RFC's QEMU): the 27th fault point is SET_VRING_NUM's
+    // vdpa-live-update, its second scenario (the RFC's QEMU): the 34th fault point is SET_VRING_NUM's
     // copy_from_user; the vq is enabled and kicked with num 0, which used to throw in the vdpa_sim model
     const s = loadAll(['fixtures/stories/vdpa-live-update.yaml'])[1]!;
     expect(s.name).toBe("vdpa live update as the RFC's QEMU does it (reset, vrings re-created)");
-    const r = runFaulted(s, 27);
+    const r = runFaulted(s, 34);
     const f = r.result.faults!.injected[0]!;
     expect(r.result.steps[f.step!]).toMatchObject({ call: 'VHOST_SET_VRING_NUM', errno: 'EFAULT' });
     expect(r.leaks).toEqual([]);
