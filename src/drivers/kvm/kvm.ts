@@ -45,9 +45,14 @@ function createDevice(ctx: CallCtx, vm: KvmVm, arg: bigint): SysOutcome {
     return fail('ENODEV', fn, 'type >= ARRAY_SIZE(kvm_device_ops_table) || !ops');
   const test = (cd.flags! & BigInt(KVM_CREATE_DEVICE_TEST)) !== 0n;
   if (test) return ok(0);
+  if (ctx.k.allocFails(ctx.proc, 'kvm_ioctl_create_device: kzalloc dev'))
+    return fail('ENOMEM', fn, '!dev (kzalloc)');
   // kvm_vfio_create: one kvm-vfio device per VM
   if (vm.vfio && !vm.vfio.destroyed)
     return fail('EBUSY', 'kvm_vfio_create', 'a kvm-vfio device already exists');
+  // ops->create < 0: kvm_ioctl_create_device kfrees the dev, nothing else was done
+  if (ctx.k.allocFails(ctx.proc, 'kvm_vfio_create: kzalloc kv'))
+    return fail('ENOMEM', 'kvm_vfio_create', '!kv (kzalloc)');
   const dev = newKvmVfio(vm, ctx.proc.name);
   vm.vfio = dev;
   vm.users++;
