@@ -25,7 +25,7 @@ describe('found by the sweep', () => {
     expect(x.step(4).faults).toBeUndefined();
   });
 
-  test('iommufd_ucmd_respond: copy_to_user is the second fault point (user_size is not read again)', () => {
+  test('iommufd_ucmd_respond: copy_to_user follows the object kzalloc directly (user_size is not read again)', () => {
     const x = run(
       yaml(
         '6.12',
@@ -33,10 +33,11 @@ describe('found by the sweep', () => {
     as: i
   - ioctl: IOMMU_IOAS_ALLOC
     fd: i
-    fail_nth: 2
+    fail_nth: 3
 `,
       ),
     );
+    // points: copy_struct_from_user (1), _iommufd_object_alloc's kzalloc (2), copy_to_user (3)
     expect(x.step(1)).toMatchObject({ errno: 'EFAULT', site: { function: 'iommufd_ucmd_respond' } });
     expect(x.step(1).faults?.[0]?.site).toBe('copy_to_user');
   });

@@ -97,6 +97,9 @@ export function expectedAt(f: FaultRecord, rec: StepRecord): SiteExpectation {
         return rec.site?.function === 'vdpasim_set_map'
           ? { errno: 'EFAULT', partial: "vhost_vdpa_unmap's set_map ends a 6.7+ parent's passthrough" }
           : { same: true };
+      // vfio_iommu_type1_attach_group before 6.11: ret = -EIO for iommu_domain_alloc's NULL
+      case 'iommu_domain_alloc: intel alloc_domain kzalloc':
+        return { errno: 'EIO' };
       // vhost_vdpa_open: vhost_vdpa_reset ran before the vqs kmalloc_array
       case 'vhost_vdpa_open: kmalloc_array vqs':
         return { errno: 'ENOMEM', partial: 'vhost_vdpa_reset ran before the allocation' };

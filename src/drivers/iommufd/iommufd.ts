@@ -251,6 +251,9 @@ function ioasAlloc(ctx: CallCtx, ictx: IommufdCtx, arg: bigint): SysResult {
   const c = ucmd(ctx, arg, iommu_ioas_alloc, IOMMUFD_MINSZ.ioas_alloc);
   if (isF(c)) return c;
   if (c.flags) return fail('EOPNOTSUPP', 'iommufd_ioas_alloc_ioctl', 'cmd->flags');
+  // iommufd_ioas_alloc → _iommufd_object_alloc: ERR_PTR(-ENOMEM), no id reserved
+  if (ctx.k.allocFails(ctx.proc, '_iommufd_object_alloc: kzalloc ioas'))
+    return fail('ENOMEM', '_iommufd_object_alloc', '!obj (kzalloc)');
   const ioas = newIoas(ictx);
   const r = respond(ctx, arg, iommu_ioas_alloc, { ...c, out_ioas_id: BigInt(ioas.id) });
   if (!r.ok) ictx.objects.delete(ioas.id);
@@ -361,7 +364,10 @@ export const IOMMUFD_OPS: FileOps<IommufdCtx> = {
 };
 
 /** iommufd's misc devices: /dev/iommu, and /dev/vfio/vfio under CONFIG_IOMMUFD_VFIO_CONTAINER. */
-export function openIommufd(fileId: number, vfioMisc: boolean): Opened {
+export function openIommufd(ctx: CallCtx, fileId: number, vfioMisc: boolean): Opened | Fail {
+  // iommufd_fops_open: kzalloc of the ictx, -ENOMEM
+  if (ctx.k.allocFails(ctx.proc, 'iommufd_fops_open: kzalloc ictx'))
+    return fail('ENOMEM', 'iommufd_fops_open', '!ictx (kzalloc)');
   return { ops: IOMMUFD_OPS, priv: newIommufdCtx(fileId, vfioMisc) } as Opened;
 }
 
@@ -370,8 +376,8 @@ export const iommufdDriver: DriverModule = {
   family: 'iommufd',
   claims: (path) => path === '/dev/iommu',
   exists: (k) => k.profile.has('iommufd'),
-  open(_ctx: CallCtx, _path: string, _flags: number, fileId: number): Opened {
-    return openIommufd(fileId, false);
+  open(ctx: CallCtx, _path: string, _flags: number, fileId: number): Opened | Fail {
+    return openIommufd(ctx, fileId, false);
   },
   leaks: (k: Kernel): string[] =>
     [...owners(k).entries()].map(([g, o]) => `iommu group ${g.id} still claimed (${o.n} device(s))`),

@@ -103,7 +103,7 @@ function setContainer(ctx: CallCtx, g: VfioGroup, arg: bigint): SysOutcome {
     };
     return blocked;
   }
-  return attachGroup(k, c, g);
+  return attachGroup(k, c, g, ctx.proc);
 }
 
 /** VFIO_GROUP_UNSET_CONTAINER: only while nothing else (device fds, kvm users) counts. */

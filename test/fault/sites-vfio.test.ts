@@ -1,0 +1,93 @@
+// vfio's fault sites not in sites.test.ts: vfio_iommu_type1_attach_group's allocations (drivers/vfio/
+// vfio_iommu_type1.c, drivers/iommu/intel/iommu.c at 6.1 and 6.12). Test names give the kernel
+// function followed.
+import { describe, expect, test } from 'vitest';
+import { run, yaml } from './helpers.js';
+
+const GROUP = `  - bind: { device: "0000:03:00.0", driver: vfio-pci }
+  - open: /dev/vfio/vfio
+    as: c
+  - open: /dev/vfio/8
+    as: g
+  - ioctl: VFIO_GROUP_SET_CONTAINER
+    fd: g
+    arg: $c
+`;
+const setIommu = (fail?: number) => `  - ioctl: VFIO_SET_IOMMU
+    fd: c
+    arg: VFIO_TYPE1v2_IOMMU
+${fail ? `    fail_nth: ${fail}\n` : ''}`;
+
+describe('vfio_iommu_type1_attach_group', () => {
+  // point 1 is vfio_iommu_type1_open's kzalloc; then the group, the vfio_domain, the dmar_domain
+  test.each([
+    ['6.1', 2, 'vfio_iommu_type1_attach_group: kzalloc group', 'ENOMEM'],
+    ['6.12', 2, 'vfio_iommu_type1_attach_group: kzalloc group', 'ENOMEM'],
+    ['6.1', 3, 'vfio_iommu_type1_attach_group: kzalloc domain', 'ENOMEM'],
+    ['6.12', 3, 'vfio_iommu_type1_attach_group: kzalloc domain', 'ENOMEM'],
+    // 6.1: ret = -EIO; iommu_domain_alloc's NULL; 6.11+: iommu_paging_domain_alloc's ERR_PTR(-ENOMEM)
+    ['6.1', 4, 'iommu_domain_alloc: intel alloc_domain kzalloc', 'EIO'],
+    ['6.12', 4, 'iommu_paging_domain_alloc: intel alloc_domain kzalloc', 'ENOMEM'],
+  ])(
+    '@ %s point %i (%s): %s from SET_IOMMU, the type1 instance released, the container without driver',
+    (ver, n, site, errno) => {
+      const x = run(yaml(ver, `${GROUP}${setIommu(n)}${setIommu()}`));
+      expect(x.step(4).faults?.[0]?.site).toBe(site);
+      expect(x.step(4)).toMatchObject({ errno, site: { function: 'vfio_iommu_type1_attach_group' } });
+      // __vfio_container_attach_groups failed: release(data), container->iommu_driver stays NULL
+      expect(x.step(5)).toMatchObject({ errno: null, ret: 0 });
+      expect(x.leaks).toEqual([]);
+    },
+  );
+
+  test('@ 6.12 a second group joining a container with a driver (vfio_container_attach_group): -ENOMEM, the group stays out, DMA ownership released', () => {
+    const x = run(
+      yaml(
+        '6.12',
+        `${GROUP}${setIommu()}  - bind: { device: "0000:01:00.0", driver: vfio-pci }
+  - bind: { device: "0000:01:00.1", driver: vfio-pci }
+  - open: /dev/vfio/6
+    as: g2
+  - ioctl: VFIO_GROUP_SET_CONTAINER
+    fd: g2
+    arg: $c
+    fail_nth: 2
+  - ioctl: VFIO_GROUP_SET_CONTAINER
+    fd: g2
+    arg: $c
+`,
+      ),
+    );
+    // the fd is read with get_user (no fault point): point 1 is the group kzalloc, 2 the domain's
+    expect(x.step(8).faults?.[0]?.site).toBe('vfio_iommu_type1_attach_group: kzalloc domain');
+    expect(x.step(8)).toMatchObject({ errno: 'ENOMEM', site: { function: 'vfio_iommu_type1_attach_group' } });
+    // not attached, and iommu_group_claim_dma_owner undone: the same SET_CONTAINER works
+    expect(x.step(9)).toMatchObject({ errno: null, ret: 0 });
+    expect(x.leaks).toEqual([]);
+  });
+});
+
+describe('iommufd', () => {
+  test.each([
+    ['6.12', '/dev/iommu'],
+    ['6.12-iommufd-vfio-container', '/dev/vfio/vfio'],
+  ])('iommufd_fops_open @ %s (%s): kzalloc of the ictx -ENOMEM, no fd', (ver, path) => {
+    const x = run(yaml(ver, `  - open: ${path}\n    as: i\n    fail_nth: 1\n  - open: ${path}\n    as: i\n`));
+    expect(x.step(0).faults?.[0]?.site).toBe('iommufd_fops_open: kzalloc ictx');
+    expect(x.step(0)).toMatchObject({ errno: 'ENOMEM', ret: -1, site: { function: 'iommufd_fops_open' } });
+    expect(x.step(1)).toMatchObject({ errno: null, ret: 3 });
+    expect(x.leaks).toEqual([]);
+  });
+
+  test('iommufd_ioas_alloc_ioctl: _iommufd_object_alloc -ENOMEM before xa_alloc: the next IOAS still gets id 1', () => {
+    const alloc = (fail?: number) => `  - ioctl: IOMMU_IOAS_ALLOC
+    fd: i
+${fail ? `    fail_nth: ${fail}\n` : ''}`;
+    const x = run(yaml('6.12', `  - open: /dev/iommu\n    as: i\n${alloc(2)}${alloc()}`));
+    // point 1: copy_struct_from_user of the command; point 2: the object's kzalloc
+    expect(x.step(1).faults?.[0]?.site).toBe('_iommufd_object_alloc: kzalloc ioas');
+    expect(x.step(1)).toMatchObject({ errno: 'ENOMEM', site: { function: '_iommufd_object_alloc' } });
+    expect(x.step(2)).toMatchObject({ errno: null, out: { out_ioas_id: 1 } });
+    expect(x.leaks).toEqual([]);
+  });
+});
