@@ -82,6 +82,10 @@ const KVM_OPS: FileOps<null> = {
     if (cmd === kvmNr('KVM_GET_API_VERSION')) return ok(KVM_API_VERSION);
     if (cmd === kvmNr('KVM_CHECK_EXTENSION')) return ok(0);
     if (cmd === kvmNr('KVM_CREATE_VM')) {
+      // kvm_create_vm: x86's kvm_arch_alloc_vm is a __vmalloc, whose first allocation (the vm_struct
+      // kzalloc) is a fault point; NULL is ERR_PTR(-ENOMEM) and the reserved fd is put back
+      if (ctx.k.allocFails(ctx.proc, 'kvm_arch_alloc_vm: __vmalloc kvm'))
+        return fail('ENOMEM', 'kvm_create_vm', '!kvm (kvm_arch_alloc_vm)');
       const vm: KvmVm = { id: nextVm(ctx.k), users: 1, vfio: null, process: ctx.proc.name };
       const f = ctx.k.newFile('anon_inode:kvm-vm', O_RDWR | O_CLOEXEC, VM_OPS, vm);
       return ok(ctx.k.installFd(ctx.proc, f as OpenFile));

@@ -119,16 +119,25 @@ function unsetContainer(k: Kernel, g: VfioGroup): SysResult {
   return ok(0);
 }
 
-/** strndup_user(arg, PAGE_SIZE) */
+/**
+ * strndup_user(arg, PAGE_SIZE): strnlen_user (no fault point: unsafe_get_user), then memdup_user's
+ * kmalloc (-ENOMEM) and one copy_from_user of the string and its NUL (-EFAULT).
+ */
 function readName(ctx: CallCtx, arg: bigint): string | SysResult {
+  const mm = ctx.proc.mm;
   const bytes: number[] = [];
   for (let i = 0; i < 4096; i++) {
-    const b = ctx.proc.mm.copyFromUser(arg + BigInt(i), 1);
-    if (!b) return fail('EFAULT', 'strndup_user', 'copy_from_user faulted');
-    if (b[0] === 0) return String.fromCharCode(...bytes);
+    const b = mm.readUser(arg + BigInt(i), 1);
+    if (!b) return fail('EFAULT', 'strndup_user', '!strnlen_user(s, n) (faulted)');
+    if (b[0] === 0) {
+      if (ctx.k.allocFails(ctx.proc, 'memdup_user: kmalloc'))
+        return fail('ENOMEM', 'memdup_user', '!p (kmalloc_track_caller)');
+      if (!mm.copyFromUser(arg, i + 1)) return fail('EFAULT', 'memdup_user', 'copy_from_user(p, src, len)');
+      return String.fromCharCode(...bytes);
+    }
     bytes.push(b[0]!);
   }
-  return fail('EINVAL', 'strndup_user', 'length >= PAGE_SIZE');
+  return fail('EINVAL', 'strndup_user', 'length > n (PAGE_SIZE)');
 }
 
 /** VFIO_GROUP_GET_DEVICE_FD: classic checks the group before the name, 5.19+ after (§7.7). */
