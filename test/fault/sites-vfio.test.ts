@@ -91,3 +91,84 @@ ${fail ? `    fail_nth: ${fail}\n` : ''}`;
     expect(x.leaks).toEqual([]);
   });
 });
+
+describe('iommufd IOAS_MAP and device bind', () => {
+  const IOAS = `  - open: /dev/iommu
+    as: i
+  - ioctl: IOMMU_IOAS_ALLOC
+    fd: i
+    save: { ioas: out_ioas_id }
+  - mmap: m
+    size: 64K
+`;
+  const map = (fail?: number) => `  - ioctl: IOMMU_IOAS_MAP
+    fd: i
+    arg: { flags: [IOMMU_IOAS_MAP_FIXED_IOVA, IOMMU_IOAS_MAP_READABLE, IOMMU_IOAS_MAP_WRITEABLE], ioas_id: $ioas, user_va: $m, length: 16K, iova: 0x100000 }
+${fail ? `    fail_nth: ${fail}\n` : ''}`;
+
+  test.each([
+    [2, 'iopt_alloc_pages: kzalloc pages', 'iopt_alloc_pages'],
+    [3, 'iopt_alloc_area_pages: iopt_area_alloc kzalloc', 'iopt_alloc_area_pages'],
+  ])(
+    'iopt_map_user_pages: point %i (%s) -ENOMEM; nothing is mapped, the same range maps next',
+    (n, site, fn) => {
+      // point 1: copy_struct_from_user of the command
+      const x = run(yaml('6.12', `${IOAS}${map(n)}${map()}`));
+      expect(x.step(3).faults?.[0]?.site).toBe(site);
+      expect(x.step(3)).toMatchObject({ errno: 'ENOMEM', site: { function: fn } });
+      // no area was inserted: the fixed IOVA is free (no EEXIST)
+      expect(x.step(4)).toMatchObject({ errno: null, ret: 0 });
+      expect(x.leaks).toEqual([]);
+    },
+  );
+
+  const CDEV = `  - bind: { device: "0000:03:00.0", driver: vfio-pci }
+  - open: /dev/iommu
+    as: i
+  - open: /dev/vfio/devices/vfio0
+    as: dev
+`;
+  const bind = (fail?: number) => `  - ioctl: VFIO_DEVICE_BIND_IOMMUFD
+    fd: dev
+    arg: { iommufd: $i }
+${fail ? `    fail_nth: ${fail}\n` : ''}`;
+
+  test.each([
+    [2, 'iommufd_get_group: kzalloc igroup', 'iommufd_get_group'],
+    [3, '_iommufd_object_alloc: kzalloc idev', '_iommufd_object_alloc'],
+  ])(
+    'iommufd_device_bind: point %i (%s) -ENOMEM; the DMA ownership is not kept, the bind works next',
+    (n, site, fn) => {
+      // point 1: copy_from_user of the bind struct
+      const x = run(yaml('6.12', `${CDEV}${bind(n)}${bind()}`));
+      expect(x.step(3).faults?.[0]?.site).toBe(site);
+      expect(x.step(3)).toMatchObject({ errno: 'ENOMEM', site: { function: fn } });
+      // the claim was dropped (out_release_owner / never made) and no id was used: devid 1
+      expect(x.step(4)).toMatchObject({ errno: null, out: { out_devid: 1 } });
+      expect(x.leaks).toEqual([]);
+    },
+  );
+
+  test('vfio_device_fops_cdev_open: vfio_allocate_device_file -ENOMEM puts the registration back (an unbind does not wait)', () => {
+    const x = run(
+      yaml(
+        '6.12',
+        `  - bind: { device: "0000:03:00.0", driver: vfio-pci }
+  - open: /dev/vfio/devices/vfio0
+    as: dev
+    fail_nth: 1
+  - unbind: "0000:03:00.0"
+`,
+      ),
+    );
+    expect(x.step(1).faults?.[0]?.site).toBe('vfio_allocate_device_file: kzalloc df');
+    expect(x.step(1)).toMatchObject({
+      errno: 'ENOMEM',
+      ret: -1,
+      site: { function: 'vfio_allocate_device_file' },
+    });
+    expect(x.step(2)).toMatchObject({ errno: null });
+    expect(x.step(2).blocks).toBeFalsy();
+    expect(x.leaks).toEqual([]);
+  });
+});

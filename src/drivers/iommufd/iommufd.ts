@@ -27,6 +27,7 @@ import {
   checkPages,
   insertArea,
   ioasHasDomain,
+  mapAllocFails,
   mapFixed,
   removeLastDomain,
   ULONG_MAX,
@@ -122,12 +123,18 @@ function owners(k: Kernel): Map<IommuGroup, { ictx: IommufdCtx; n: number }> {
  * iommufd_device_bind: iommu_device_claim_dma_owner(dev, ictx) — a kernel DMA user in the group or
  * another owner is EPERM; then the device object and its id.
  */
-export function bindDevice(k: Kernel, ictx: IommufdCtx, pci: PciDev): IommufdDevice | Fail {
+export function bindDevice(k: Kernel, ictx: IommufdCtx, pci: PciDev, mm: Mm): IommufdDevice | Fail {
   const g = pci.group;
   const own = owners(k).get(g);
   const fn = 'iommu_device_claim_dma_owner';
+  // iommufd_get_group: a group this ctx has no iommufd_group for yet gets one (kzalloc, -ENOMEM)
+  if (own?.ictx !== ictx && k.fault.alloc(mm, 'iommufd_get_group: kzalloc igroup'))
+    return fail('ENOMEM', 'iommufd_get_group', '!new_igroup (kzalloc)');
   if (own ? own.ictx !== ictx : g.ownerCnt > 0)
     return fail('EPERM', fn, 'group->owner_cnt && group->owner != owner');
+  // iommufd_object_alloc of the idev: out_release_owner, the claim undone (so never made here)
+  if (k.fault.alloc(mm, '_iommufd_object_alloc: kzalloc idev'))
+    return fail('ENOMEM', '_iommufd_object_alloc', '!obj (kzalloc)');
   if (own) own.n++;
   else {
     owners(k).set(g, { ictx, n: 1 });
@@ -287,7 +294,7 @@ function ioasMap(ctx: CallCtx, ictx: IommufdCtx, arg: bigint): SysResult {
     const a = mapFixed(ctx.k, ictx, ioas, req);
     if ('ok' in a) return a;
   } else {
-    const bad = checkPages(req);
+    const bad = checkPages(req) ?? mapAllocFails(ctx.k, req);
     if (bad) return bad;
     // iopt_alloc_iova: the lowest page-aligned hole that fits
     const len = req.length;

@@ -156,7 +156,7 @@ function getDeviceFd(ctx: CallCtx, f: OpenFile<VfioGroup>, arg: bigint): SysResu
   if (k.profile.has('vfio-dma-ownership')) {
     if (g.iommufd) {
       if (dev.openCount === 0) {
-        const e = groupIommufdFirstOpen(k, g, dev);
+        const e = groupIommufdFirstOpen(k, g, dev, ctx.proc.mm);
         if (e) return e;
       }
       return openDeviceFd(ctx, f, dev);
