@@ -153,6 +153,10 @@ function getDeviceFd(ctx: CallCtx, f: OpenFile<VfioGroup>, arg: bigint): SysResu
   }
   const dev = matchDevice(k, g, name);
   if ('ok' in dev) return dev;
+  // 6.6+ vfio_device_open_file: vfio_allocate_device_file before vfio_df_group_open (-ENOMEM; the
+  // caller puts the fd and the registration back)
+  if (k.profile.has('vfio-device-cdev') && k.allocFails(ctx.proc, 'vfio_allocate_device_file: kzalloc df'))
+    return fail('ENOMEM', 'vfio_allocate_device_file', '!df (kzalloc)');
   if (k.profile.has('vfio-dma-ownership')) {
     if (g.iommufd) {
       if (dev.openCount === 0) {
