@@ -172,3 +172,46 @@ ${fail ? `    fail_nth: ${fail}\n` : ''}`;
     expect(x.leaks).toEqual([]);
   });
 });
+
+describe('iommufd HWPT', () => {
+  const attach = (fail?: number) => `  - ioctl: VFIO_DEVICE_ATTACH_IOMMUFD_PT
+    fd: dev
+    arg: { pt_id: $ioas }
+${fail ? `    fail_nth: ${fail}\n` : ''}`;
+  test.each([
+    [2, '_iommufd_object_alloc: kzalloc hwpt_paging', '_iommufd_object_alloc'],
+    [3, 'iommufd_hwpt_paging_alloc: intel alloc_domain kzalloc', 'iommufd_hwpt_paging_alloc'],
+  ])(
+    'iommufd_hwpt_paging_alloc: point %i (%s) -ENOMEM before iopt_table_add_domain; the next attach makes the HWPT',
+    (n, site, fn) => {
+      const x = run(
+        yaml(
+          '6.12',
+          `  - bind: { device: "0000:03:00.0", driver: vfio-pci }
+  - open: /dev/iommu
+    as: i
+  - open: /dev/vfio/devices/vfio0
+    as: dev
+  - ioctl: VFIO_DEVICE_BIND_IOMMUFD
+    fd: dev
+    arg: { iommufd: $i }
+  - ioctl: IOMMU_IOAS_ALLOC
+    fd: i
+    save: { ioas: out_ioas_id }
+  - mmap: m
+    size: 64K
+  - ioctl: IOMMU_IOAS_MAP
+    fd: i
+    arg: { flags: [IOMMU_IOAS_MAP_FIXED_IOVA, IOMMU_IOAS_MAP_READABLE, IOMMU_IOAS_MAP_WRITEABLE], ioas_id: $ioas, user_va: $m, length: 16K, iova: 0x100000 }
+${attach(n)}${attach()}`,
+        ),
+      );
+      // point 1: copy_from_user of the attach struct
+      expect(x.step(7).faults?.[0]?.site).toBe(site);
+      expect(x.step(7)).toMatchObject({ errno: 'ENOMEM', site: { function: fn } });
+      // the failed attach kept no object id: device 1, IOAS 2, then the HWPT 3
+      expect(x.step(8)).toMatchObject({ errno: null, out: { pt_id: 3 } });
+      expect(x.leaks).toEqual([]);
+    },
+  );
+});

@@ -164,7 +164,13 @@ export function unbindDevice(k: Kernel, ictx: IommufdCtx, d: IommufdDevice): voi
  * auto-domain HWPT (an existing one of that IOAS, else a new one), whose id is returned; a HWPT id
  * attaches directly; any other object is EINVAL; a group already on another HWPT is EINVAL.
  */
-export function attachDevice(k: Kernel, ictx: IommufdCtx, d: IommufdDevice, ptId: number): number | Fail {
+export function attachDevice(
+  k: Kernel,
+  ictx: IommufdCtx,
+  d: IommufdDevice,
+  ptId: number,
+  mm: Mm,
+): number | Fail {
   const fn = 'iommufd_device_change_pt';
   const o = ictx.objects.get(ptId);
   if (!o) return fail('ENOENT', 'iommufd_get_object', 'xa_load(&ictx->objects, id) == NULL');
@@ -181,6 +187,12 @@ export function attachDevice(k: Kernel, ictx: IommufdCtx, d: IommufdDevice, ptId
   }
   if (!hwpt) {
     const ioas = o as Ioas;
+    // iommufd_hwpt_paging_alloc: the object, then the domain (intel's alloc_domain kzalloc), each
+    // -ENOMEM before iopt_table_add_domain (out_abort: the object destroyed, its id freed)
+    if (k.fault.alloc(mm, '_iommufd_object_alloc: kzalloc hwpt_paging'))
+      return fail('ENOMEM', '_iommufd_object_alloc', '!obj (kzalloc)');
+    if (k.fault.alloc(mm, 'iommufd_hwpt_paging_alloc: intel alloc_domain kzalloc'))
+      return fail('ENOMEM', 'iommufd_hwpt_paging_alloc', 'IS_ERR(hwpt->domain)');
     // the IOAS's first domain reserves ranges and pins what is mapped (io-pagetable.ts)
     if (!ioasHasDomain(ictx, ioas)) {
       const e = addFirstDomain(k, ioas);

@@ -121,7 +121,7 @@ function attach(ctx: CallCtx, df: CdevFile, arg: bigint): SysResult {
   if (v.getUint32(0, true) < 12 || v.getUint32(4, true))
     return fail('EINVAL', fn, 'attach.argsz < minsz || attach.flags');
   const b = df.bound!;
-  const id = attachDevice(ctx.k, b.ictx, b.idev, v.getUint32(8, true));
+  const id = attachDevice(ctx.k, b.ictx, b.idev, v.getUint32(8, true), ctx.proc.mm);
   if (typeof id !== 'number') return id;
   const out = new Uint8Array(4);
   writeScalar(out, 0, 'u32', BigInt(id));

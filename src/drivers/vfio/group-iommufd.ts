@@ -60,7 +60,7 @@ export function groupIommufdFirstOpen(k: Kernel, g: VfioGroup, dev: VfioDevice, 
   const idev = bindDevice(k, held.ictx, dev.pci, mm);
   if ('ok' in idev) return idev;
   const id = compatIoasId(held.ictx);
-  const r = typeof id === 'number' ? attachDevice(k, held.ictx, idev, id) : id;
+  const r = typeof id === 'number' ? attachDevice(k, held.ictx, idev, id, mm) : id;
   if (typeof r !== 'number') {
     unbindDevice(k, held.ictx, idev);
     return r;
