@@ -101,6 +101,8 @@ export const FEATURES = {
     'the "pad" fix (6.6): capability chains are 8-byte aligned (type1 GET_INFO argsz 116 → 120)',
   'type1-vaddr':
     "Steve Sistare's series (5.12): VFIO_UNMAP_ALL, VFIO_UPDATE_VADDR and the VADDR map/unmap flags",
+  'type1-paging-domain-alloc':
+    '"vfio/type1: Use iommu_paging_domain_alloc()" (6.11): a failed domain allocation is its ERR_PTR (-ENOMEM), not iommu_domain_alloc\'s NULL (-EIO)',
   'type1-vaddr-restricted':
     'ef3a3f6a294b and companions (6.3, Debian 6.1.192): UPDATE_VADDR only after SET_IOMMU, EBUSY instead of blocking, owner transfer',
   'type1-info-caps':
@@ -379,12 +381,14 @@ const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
   '6.10': [...VFIO_66, 'hot-reset-info-kernel-buffer'],
   '6.12': [
     ...VFIO_66,
+    'type1-paging-domain-alloc',
     'hot-reset-info-kernel-buffer',
     'hot-reset-groups-u32-count',
     'iommufd-compat-unmap-empty',
   ],
   '6.12-iommufd-vfio-container': [
     ...VFIO_66,
+    'type1-paging-domain-alloc',
     'hot-reset-info-kernel-buffer',
     'hot-reset-groups-u32-count',
     'iommufd-compat-unmap-empty',

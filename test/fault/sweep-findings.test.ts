@@ -25,7 +25,7 @@ describe('found by the sweep', () => {
     expect(x.step(4).faults).toBeUndefined();
   });
 
-  test('iommufd_ucmd_respond: copy_to_user is the second fault point (user_size is not read again)', () => {
+  test('iommufd_ucmd_respond: copy_to_user follows the object kzalloc directly (user_size is not read again)', () => {
     const x = run(
       yaml(
         '6.12',
@@ -33,20 +33,21 @@ describe('found by the sweep', () => {
     as: i
   - ioctl: IOMMU_IOAS_ALLOC
     fd: i
-    fail_nth: 2
+    fail_nth: 3
 `,
       ),
     );
+    // points: copy_struct_from_user (1), _iommufd_object_alloc's kzalloc (2), copy_to_user (3)
     expect(x.step(1)).toMatchObject({ errno: 'EFAULT', site: { function: 'iommufd_ucmd_respond' } });
     expect(x.step(1).faults?.[0]?.site).toBe('copy_to_user');
   });
 
   test('__vringh_iov: a vq made ready without a num masks with num - 1 and fails every head (-EINVAL), no division by 0', () => {
-    // vdpa-live-update, its second scenario (the RFC's QEMU): the 27th fault point is SET_VRING_NUM's
+    // vdpa-live-update, its second scenario (the RFC's QEMU): the 34th fault point is SET_VRING_NUM's
     // copy_from_user; the vq is enabled and kicked with num 0, which used to throw in the vdpa_sim model
     const s = loadAll(['fixtures/stories/vdpa-live-update.yaml'])[1]!;
     expect(s.name).toBe("vdpa live update as the RFC's QEMU does it (reset, vrings re-created)");
-    const r = runFaulted(s, 27);
+    const r = runFaulted(s, 34);
     const f = r.result.faults!.injected[0]!;
     expect(r.result.steps[f.step!]).toMatchObject({ call: 'VHOST_SET_VRING_NUM', errno: 'EFAULT' });
     expect(r.leaks).toEqual([]);

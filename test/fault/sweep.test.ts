@@ -1,6 +1,6 @@
 // The fail_nth sweep over the fixtures (sweep.ts). In `npm test` every fixture scenario is swept
 // with N capped at FAULT_SWEEP_CAP (default 150 fault points per scenario; the largest fixture
-// reaches 81 today, so this is the full sweep until fixtures grow); `npm run fault-sweep`
+// reaches 86 today, so this is the full sweep until fixtures grow); `npm run fault-sweep`
 // runs it without a cap and prints how many runs it did and how long they took.
 import { writeFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';

@@ -78,6 +78,28 @@ export function expectedAt(f: FaultRecord, rec: StepRecord): SiteExpectation {
       // vhost_{net,vsock}_set_features: goto err / out_unlock, -EFAULT
       case 'vhost_init_device_iotlb: iotlb_alloc (vhost_iotlb_alloc kzalloc)':
         return { errno: 'EFAULT' };
+      // vhost-vdpa's IOTLB handler: vhost_chr_write_iter turns every handler error into -EFAULT.
+      // alloc_as's NULL is the handler's -EINVAL; the map paths unwind with vhost_vdpa_unmap.
+      case 'vhost_vdpa_alloc_as: kmalloc as':
+        return { errno: 'EFAULT' };
+      case 'vhost_vdpa_va_map: kzalloc map_file':
+      case 'vhost_vdpa_map: vhost_iotlb_add_range_ctx kmalloc map':
+      case 'vdpasim_dma_map: vhost_iotlb_add_range_ctx kmalloc map':
+        return {
+          errno: 'EFAULT',
+          partial:
+            "vhost_vdpa_unmap's set_map / dma_unmap ends a 6.7+ parent's passthrough, even for 0 bytes",
+        };
+      // vdpasim_set_map from vhost_vdpa_map fails the UPDATE (its table reset, then set_map again
+      // by the map's unwind, vhost_vdpa_unmap); from vhost_vdpa_unmap and BATCH_END its result is
+      // ignored, and the device's table stays empty
+      case 'vdpasim_set_map: vhost_iotlb_add_range kmalloc map':
+        return rec.site?.function === 'vdpasim_set_map'
+          ? { errno: 'EFAULT', partial: "vhost_vdpa_unmap's set_map ends a 6.7+ parent's passthrough" }
+          : { same: true };
+      // vfio_iommu_type1_attach_group before 6.11: ret = -EIO for iommu_domain_alloc's NULL
+      case 'iommu_domain_alloc: intel alloc_domain kzalloc':
+        return { errno: 'EIO' };
       // vhost_vdpa_open: vhost_vdpa_reset ran before the vqs kmalloc_array
       case 'vhost_vdpa_open: kmalloc_array vqs':
         return { errno: 'ENOMEM', partial: 'vhost_vdpa_reset ran before the allocation' };

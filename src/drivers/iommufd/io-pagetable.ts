@@ -122,13 +122,25 @@ export function checkPages(r: { uptr: bigint; length: bigint }): Fail | null {
 }
 
 /**
+ * iopt_map_user_pages' allocations after iopt_alloc_pages' checks: the iopt_pages kzalloc, then
+ * iopt_alloc_area_pages' iopt_area_alloc (before the length alignment check); -ENOMEM, both freed.
+ */
+export function mapAllocFails(k: Kernel, r: { mm: Mm }): Fail | null {
+  if (k.fault.alloc(r.mm, 'iopt_alloc_pages: kzalloc pages'))
+    return fail('ENOMEM', 'iopt_alloc_pages', '!pages (kzalloc)');
+  if (k.fault.alloc(r.mm, 'iopt_alloc_area_pages: iopt_area_alloc kzalloc'))
+    return fail('ENOMEM', 'iopt_alloc_area_pages', '!elm->area (iopt_area_alloc)');
+  return null;
+}
+
+/**
  * iopt_map_user_pages at a fixed IOVA: iopt_alloc_pages, iopt_alloc_area_pages (length
  * alignment), iopt_check_iova (alignment, overflow, reserved EINVAL, overlap EEXIST),
  * iopt_insert_area (the page offset's alignment), then iopt_fill_domains_pages, which pins only
  * when the IOAS has a domain.
  */
 export function mapFixed(k: Kernel, ictx: IommufdCtx, ioas: Ioas, r: MapRequest): Fail | Area {
-  const bad = checkPages(r);
+  const bad = checkPages(r) ?? mapAllocFails(k, r);
   if (bad) return bad;
   const align = iovaAlignment(ictx, ioas);
   const afn = 'iopt_alloc_area_pages';

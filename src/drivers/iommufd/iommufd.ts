@@ -28,6 +28,7 @@ import {
   checkPages,
   insertArea,
   ioasHasDomain,
+  mapAllocFails,
   mapFixed,
   removeLastDomain,
   ULONG_MAX,
@@ -123,12 +124,18 @@ function owners(k: Kernel): Map<IommuGroup, { ictx: IommufdCtx; n: number }> {
  * iommufd_device_bind: iommu_device_claim_dma_owner(dev, ictx) — a kernel DMA user in the group or
  * another owner is EPERM; then the device object and its id.
  */
-export function bindDevice(k: Kernel, ictx: IommufdCtx, pci: PciDev): IommufdDevice | Fail {
+export function bindDevice(k: Kernel, ictx: IommufdCtx, pci: PciDev, mm: Mm): IommufdDevice | Fail {
   const g = pci.group;
   const own = owners(k).get(g);
   const fn = 'iommu_device_claim_dma_owner';
+  // iommufd_get_group: a group this ctx has no iommufd_group for yet gets one (kzalloc, -ENOMEM)
+  if (own?.ictx !== ictx && k.fault.alloc(mm, 'iommufd_get_group: kzalloc igroup'))
+    return fail('ENOMEM', 'iommufd_get_group', '!new_igroup (kzalloc)');
   if (own ? own.ictx !== ictx : g.ownerCnt > 0)
     return fail('EPERM', fn, 'group->owner_cnt && group->owner != owner');
+  // iommufd_object_alloc of the idev: out_release_owner, the claim undone (so never made here)
+  if (k.fault.alloc(mm, '_iommufd_object_alloc: kzalloc idev'))
+    return fail('ENOMEM', '_iommufd_object_alloc', '!obj (kzalloc)');
   if (own) own.n++;
   else {
     owners(k).set(g, { ictx, n: 1 });
@@ -158,7 +165,13 @@ export function unbindDevice(k: Kernel, ictx: IommufdCtx, d: IommufdDevice): voi
  * auto-domain HWPT (an existing one of that IOAS, else a new one), whose id is returned; a HWPT id
  * attaches directly; any other object is EINVAL; a group already on another HWPT is EINVAL.
  */
-export function attachDevice(k: Kernel, ictx: IommufdCtx, d: IommufdDevice, ptId: number): number | Fail {
+export function attachDevice(
+  k: Kernel,
+  ictx: IommufdCtx,
+  d: IommufdDevice,
+  ptId: number,
+  mm: Mm,
+): number | Fail {
   const fn = 'iommufd_device_change_pt';
   const o = ictx.objects.get(ptId);
   if (!o) return fail('ENOENT', 'iommufd_get_object', 'xa_load(&ictx->objects, id) == NULL');
@@ -175,6 +188,12 @@ export function attachDevice(k: Kernel, ictx: IommufdCtx, d: IommufdDevice, ptId
   }
   if (!hwpt) {
     const ioas = o as Ioas;
+    // iommufd_hwpt_paging_alloc: the object, then the domain (intel's alloc_domain kzalloc), each
+    // -ENOMEM before iopt_table_add_domain (out_abort: the object destroyed, its id freed)
+    if (k.fault.alloc(mm, '_iommufd_object_alloc: kzalloc hwpt_paging'))
+      return fail('ENOMEM', '_iommufd_object_alloc', '!obj (kzalloc)');
+    if (k.fault.alloc(mm, 'iommufd_hwpt_paging_alloc: intel alloc_domain kzalloc'))
+      return fail('ENOMEM', 'iommufd_hwpt_paging_alloc', 'IS_ERR(hwpt->domain)');
     // the IOAS's first domain reserves ranges and pins what is mapped (io-pagetable.ts)
     if (!ioasHasDomain(ictx, ioas)) {
       const e = addFirstDomain(k, ioas);
@@ -252,6 +271,9 @@ function ioasAlloc(ctx: CallCtx, ictx: IommufdCtx, arg: bigint): SysResult {
   const c = ucmd(ctx, arg, iommu_ioas_alloc, IOMMUFD_MINSZ.ioas_alloc);
   if (isF(c)) return c;
   if (c.flags) return fail('EOPNOTSUPP', 'iommufd_ioas_alloc_ioctl', 'cmd->flags');
+  // iommufd_ioas_alloc → _iommufd_object_alloc: ERR_PTR(-ENOMEM), no id reserved
+  if (ctx.k.allocFails(ctx.proc, '_iommufd_object_alloc: kzalloc ioas'))
+    return fail('ENOMEM', '_iommufd_object_alloc', '!obj (kzalloc)');
   const ioas = newIoas(ictx);
   const r = respond(ctx, arg, iommu_ioas_alloc, { ...c, out_ioas_id: BigInt(ioas.id) });
   if (!r.ok) ictx.objects.delete(ioas.id);
@@ -283,7 +305,7 @@ function ioasMap(ctx: CallCtx, ictx: IommufdCtx, arg: bigint): SysResult {
     const a = mapFixed(ctx.k, ictx, ioas, req);
     if ('ok' in a) return a;
   } else {
-    const bad = checkPages(req);
+    const bad = checkPages(req) ?? mapAllocFails(ctx.k, req);
     if (bad) return bad;
     const at = allocIova(ictx, ioas, req.uptr, req.length);
     if (typeof at !== 'bigint') return at;
@@ -356,7 +378,10 @@ export const IOMMUFD_OPS: FileOps<IommufdCtx> = {
 };
 
 /** iommufd's misc devices: /dev/iommu, and /dev/vfio/vfio under CONFIG_IOMMUFD_VFIO_CONTAINER. */
-export function openIommufd(fileId: number, vfioMisc: boolean): Opened {
+export function openIommufd(ctx: CallCtx, fileId: number, vfioMisc: boolean): Opened | Fail {
+  // iommufd_fops_open: kzalloc of the ictx, -ENOMEM
+  if (ctx.k.allocFails(ctx.proc, 'iommufd_fops_open: kzalloc ictx'))
+    return fail('ENOMEM', 'iommufd_fops_open', '!ictx (kzalloc)');
   return { ops: IOMMUFD_OPS, priv: newIommufdCtx(fileId, vfioMisc) } as Opened;
 }
 
@@ -365,8 +390,8 @@ export const iommufdDriver: DriverModule = {
   family: 'iommufd',
   claims: (path) => path === '/dev/iommu',
   exists: (k) => k.profile.has('iommufd'),
-  open(_ctx: CallCtx, _path: string, _flags: number, fileId: number): Opened {
-    return openIommufd(fileId, false);
+  open(ctx: CallCtx, _path: string, _flags: number, fileId: number): Opened | Fail {
+    return openIommufd(ctx, fileId, false);
   },
   leaks: (k: Kernel): string[] =>
     [...owners(k).entries()].map(([g, o]) => `iommu group ${g.id} still claimed (${o.n} device(s))`),

@@ -45,9 +45,14 @@ function createDevice(ctx: CallCtx, vm: KvmVm, arg: bigint): SysOutcome {
     return fail('ENODEV', fn, 'type >= ARRAY_SIZE(kvm_device_ops_table) || !ops');
   const test = (cd.flags! & BigInt(KVM_CREATE_DEVICE_TEST)) !== 0n;
   if (test) return ok(0);
+  if (ctx.k.allocFails(ctx.proc, 'kvm_ioctl_create_device: kzalloc dev'))
+    return fail('ENOMEM', fn, '!dev (kzalloc)');
   // kvm_vfio_create: one kvm-vfio device per VM
   if (vm.vfio && !vm.vfio.destroyed)
     return fail('EBUSY', 'kvm_vfio_create', 'a kvm-vfio device already exists');
+  // ops->create < 0: kvm_ioctl_create_device kfrees the dev, nothing else was done
+  if (ctx.k.allocFails(ctx.proc, 'kvm_vfio_create: kzalloc kv'))
+    return fail('ENOMEM', 'kvm_vfio_create', '!kv (kzalloc)');
   const dev = newKvmVfio(vm, ctx.proc.name);
   vm.vfio = dev;
   vm.users++;
@@ -77,6 +82,10 @@ const KVM_OPS: FileOps<null> = {
     if (cmd === kvmNr('KVM_GET_API_VERSION')) return ok(KVM_API_VERSION);
     if (cmd === kvmNr('KVM_CHECK_EXTENSION')) return ok(0);
     if (cmd === kvmNr('KVM_CREATE_VM')) {
+      // kvm_create_vm: x86's kvm_arch_alloc_vm is a __vmalloc, whose first allocation (the vm_struct
+      // kzalloc) is a fault point; NULL is ERR_PTR(-ENOMEM) and the reserved fd is put back
+      if (ctx.k.allocFails(ctx.proc, 'kvm_arch_alloc_vm: __vmalloc kvm'))
+        return fail('ENOMEM', 'kvm_create_vm', '!kvm (kvm_arch_alloc_vm)');
       const vm: KvmVm = { id: nextVm(ctx.k), users: 1, vfio: null, process: ctx.proc.name };
       const f = ctx.k.newFile('anon_inode:kvm-vm', O_RDWR | O_CLOEXEC, VM_OPS, vm);
       return ok(ctx.k.installFd(ctx.proc, f as OpenFile));

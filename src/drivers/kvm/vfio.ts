@@ -112,11 +112,13 @@ function release(k: Kernel, dev: KvmVfio, e: KvmVfioEntry): void {
 }
 
 /** kvm_vfio_file_add (6.6+): a group file or any vfio device file (vfio_file_is_valid). */
-function fileAdd(k: Kernel, dev: KvmVfio, f: OpenFile): SysResult {
+function fileAdd(ctx: CallCtx, dev: KvmVfio, f: OpenFile): SysResult {
+  const k = ctx.k;
   const fn = 'kvm_vfio_file_add';
   const g = groupOf(f);
   if (!g && f.ops.kind !== 'vfio-device') return fail('EINVAL', fn, '!kvm_vfio_file_is_valid(filp)');
   if (dev.entries.some((e) => e.file === f)) return fail('EEXIST', fn, 'kvf->file == filp');
+  if (k.allocFails(ctx.proc, 'kvm_vfio_file_add: kzalloc kvf')) return fail('ENOMEM', fn, '!kvf (kzalloc)');
   f.refs++;
   kvmHoldFile(k, f, dev);
   dev.entries.push({ group: g ?? null, file: f });
@@ -134,11 +136,13 @@ function fileAdd(k: Kernel, dev: KvmVfio, f: OpenFile): SysResult {
 function add(ctx: CallCtx, dev: KvmVfio, f: OpenFile): SysResult {
   const k = ctx.k;
   const fn = fns(k).add;
-  if (k.profile.has('kvm-vfio-file')) return fileAdd(k, dev, f);
+  if (k.profile.has('kvm-vfio-file')) return fileAdd(ctx, dev, f);
   if (k.profile.has('vfio-dma-ownership')) {
     const g = groupOf(f);
     if (!g) return fail('EINVAL', fn, '!kvm_vfio_file_is_group(filp)');
     if (dev.entries.some((e) => e.file === f)) return fail('EEXIST', fn, 'kvf->file == filp');
+    // 6.1 kvm_vfio_file_add: goto err_unlock, the fget reference dropped
+    if (k.allocFails(ctx.proc, 'kvm_vfio_file_add: kzalloc kvf')) return fail('ENOMEM', fn, '!kvf (kzalloc)');
     f.refs++;
     kvmHoldFile(k, f, dev);
     dev.entries.push({ group: g, file: f });
@@ -151,6 +155,10 @@ function add(ctx: CallCtx, dev: KvmVfio, f: OpenFile): SysResult {
   if (dev.entries.some((e) => e.group === g)) {
     putExternalUser(k, g);
     return fail('EEXIST', fn, 'kvg->vfio_group == vfio_group');
+  }
+  if (k.allocFails(ctx.proc, 'kvm_vfio_set_group: kzalloc kvg')) {
+    putExternalUser(k, g);
+    return fail('ENOMEM', fn, '!kvg (kzalloc)');
   }
   dev.entries.push({ group: g, file: null });
   g.kvmHolders.add(dev);

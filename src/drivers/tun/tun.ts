@@ -175,6 +175,10 @@ function createIface(ctx: CallCtx, tf: TunFile, name: string, flags: number): Fa
   if (flags & IFF_TUN) type = IFF_TUN;
   else if (flags & IFF_TAP) type = IFF_TAP;
   else return fail('EINVAL', FN_SET_IFF, 'neither IFF_TUN nor IFF_TAP in ifr->ifr_flags');
+  // alloc_netdev_mqs, before the name is checked (register_netdevice): its kvzalloc of the device
+  // falls back to vmalloc, dev_addr_init's kzalloc does not; NULL is -ENOMEM, nothing created
+  if (ctx.k.allocFails(ctx.proc, 'alloc_netdev_mqs: dev_addr_init kzalloc'))
+    return fail('ENOMEM', FN_SET_IFF, '!dev (alloc_netdev_mqs)');
   const devs = netdevs(ctx.k);
   const valid = devGetValidName(devs, name || (type === IFF_TUN ? 'tun%d' : 'tap%d'));
   if (typeof valid !== 'string') return valid;

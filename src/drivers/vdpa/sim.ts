@@ -292,19 +292,29 @@ export class VdpaSim {
   }
 
   /** vdpasim_set_map: the table becomes a copy of vhost-vdpa's; passthrough is dropped. */
-  setMap(asid: number, from: VhostIotlb): Fail | null {
+  setMap(asid: number, from: VhostIotlb, mm?: Mm | null): Fail | null {
     if (asid >= this.nas) return fail('EINVAL', 'vdpasim_set_map', 'asid >= vdpasim->dev_attr.nas');
     const t = this.iommu[asid]!;
     t.reset();
     this.iommuPt[asid] = false;
+    const mapFails = this.#mapFails(mm, 'vdpasim_set_map: vhost_iotlb_add_range kmalloc map');
     for (const m of from.maps()) {
-      const r = t.addRange(m.start, m.last, m.addr, m.perm);
+      // a failed kmalloc (-ENOMEM) leaves the table reset (err: vhost_iotlb_reset), empty
+      const r = t.addRange(m.start, m.last, m.addr, m.perm, undefined, mapFails);
       if (r !== 'ok') {
         t.reset();
         return fail(r, 'vdpasim_set_map', 'vhost_iotlb_add_range(&vdpasim->iommu[asid], ...)');
       }
     }
     return null;
+  }
+
+  /**
+   * The fault point of vhost_iotlb_add_range_ctx's kmalloc(GFP_ATOMIC) when the sim's table is changed
+   * from a task (`mm`: the caller, vhost-vdpa's owner); none without one.
+   */
+  #mapFails(mm: Mm | null | undefined, site: string): (() => boolean) | undefined {
+    return mm ? () => this.k.fault.alloc(mm, site) : undefined;
   }
 
   private dropPassthrough(asid: number): void {
@@ -315,12 +325,13 @@ export class VdpaSim {
   }
 
   /** vdpasim_dma_map */
-  dmaMap(asid: number, iova: bigint, size: bigint, pa: bigint, perm: number): Fail | null {
+  dmaMap(asid: number, iova: bigint, size: bigint, pa: bigint, perm: number, mm?: Mm | null): Fail | null {
     const fn = 'vdpasim_dma_map';
     if (asid >= this.nas) return fail('EINVAL', fn, 'asid >= vdpasim->dev_attr.nas');
     this.dropPassthrough(asid);
     const last = (iova + size - 1n) & U64_MAX;
-    const r = this.iommu[asid]!.addRange(iova, last, pa, perm);
+    const mapFails = this.#mapFails(mm, 'vdpasim_dma_map: vhost_iotlb_add_range_ctx kmalloc map');
+    const r = this.iommu[asid]!.addRange(iova, last, pa, perm, undefined, mapFails);
     if (r !== 'ok') return fail(r, fn, 'vhost_iotlb_add_range_ctx(&vdpasim->iommu[asid], ...)');
     return null;
   }

@@ -96,7 +96,7 @@ function bind(ctx: CallCtx, f: OpenFile<CdevFile>, arg: bigint): SysResult {
   const ictx = iommufdOf(file);
   if (!ictx) return fail('EBADFD', 'iommufd_ctx_from_file', 'file->f_op != &iommufd_fops');
   if (dev.openCount !== 0) return fail('EINVAL', 'vfio_df_open', 'device->open_count != 0 && !df->group');
-  const idev: IommufdDevice | Fail = bindDevice(k, ictx, dev.pci);
+  const idev: IommufdDevice | Fail = bindDevice(k, ictx, dev.pci, ctx.proc.mm);
   if ('ok' in idev) return idev;
   const out = new Uint8Array(4);
   writeScalar(out, 0, 'u32', BigInt(idev.id));
@@ -121,7 +121,7 @@ function attach(ctx: CallCtx, df: CdevFile, arg: bigint): SysResult {
   if (v.getUint32(0, true) < 12 || v.getUint32(4, true))
     return fail('EINVAL', fn, 'attach.argsz < minsz || attach.flags');
   const b = df.bound!;
-  const id = attachDevice(ctx.k, b.ictx, b.idev, v.getUint32(8, true));
+  const id = attachDevice(ctx.k, b.ictx, b.idev, v.getUint32(8, true), ctx.proc.mm);
   if (typeof id !== 'number') return id;
   const out = new Uint8Array(4);
   writeScalar(out, 0, 'u32', BigInt(id));
@@ -185,6 +185,9 @@ export const vfioCdevDriver: DriverModule = {
     // vfio_device_try_get_registration: a device being unbound is gone already
     if (!dev?.registered)
       return fail('ENODEV', 'vfio_device_fops_cdev_open', '!vfio_device_try_get_registration(device)');
+    // vfio_allocate_device_file: -ENOMEM, the registration reference put back
+    if (ctx.k.allocFails(ctx.proc, 'vfio_allocate_device_file: kzalloc df'))
+      return fail('ENOMEM', 'vfio_allocate_device_file', '!df (kzalloc)');
     const df: CdevFile = { dev, bound: null, registration: null, kvm: null };
     // the registration reference the file holds: a vfio-pci unbind waits for it (vfio.md §9.1)
     const reg = new OpenFile(fileId, path, flags, CDEV_OPS, df);

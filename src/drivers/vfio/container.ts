@@ -1,6 +1,7 @@
 // /dev/vfio/vfio: the container (drivers/vfio/container.c; vfio.c before 6.1; vfio.md §5).
 import type { CallCtx, FileOps, OpenFile } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
+import type { Process } from '../../kernel/process.js';
 import { fail, ok, type SysOutcome } from '../../kernel/result.js';
 import { vfioNr } from '../../uapi/vfio.js';
 import { type Container, maybeFreeGroup, type VfioGroup, vfio } from './state.js';
@@ -42,7 +43,7 @@ function setIommu(ctx: CallCtx, c: Container, type: bigint): SysOutcome {
   const iommu = type1Open(ctx.k, type);
   if (!iommu) return fail('EINVAL', 'vfio_iommu_type1_open', 'default: -EINVAL');
   for (const g of c.groups) {
-    const r = type1AttachGroup(ctx.k, iommu, g);
+    const r = type1AttachGroup(ctx.k, iommu, g, ctx.proc);
     if (!r.ok) return r;
   }
   c.iommu = iommu;
@@ -76,7 +77,7 @@ function maybeFreeContainer(k: Kernel, c: Container): void {
 }
 
 /** Attaches a group (vfio_container_attach_group / classic __vfio_group_set_container's tail). */
-export function attachGroup(k: Kernel, c: Container, g: VfioGroup): SysOutcome {
+export function attachGroup(k: Kernel, c: Container, g: VfioGroup, proc: Process): SysOutcome {
   if (k.profile.has('vfio-dma-ownership') && g.iommu) {
     // iommu_group_claim_dma_owner: no kernel driver may use the group's DMA, no other owner.
     if (g.iommu.ownerCnt !== 0) return fail('EPERM', 'iommu_group_claim_dma_owner', 'group->owner_cnt');
@@ -84,7 +85,7 @@ export function attachGroup(k: Kernel, c: Container, g: VfioGroup): SysOutcome {
     g.iommu.ownerCnt = 1;
   }
   if (c.iommu) {
-    const r = type1AttachGroup(k, c.iommu, g);
+    const r = type1AttachGroup(k, c.iommu, g, proc);
     if (!r.ok) {
       if (k.profile.has('vfio-dma-ownership') && g.iommu) releaseOwner(g);
       return r;

@@ -5,6 +5,7 @@
 // IOAS; its last close unbinds it.
 import type { OpenFile } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
+import type { Mm } from '../../kernel/memory.js';
 import { type Fail, ok, type SysResult } from '../../kernel/result.js';
 import {
   attachDevice,
@@ -54,12 +55,12 @@ function bound(k: Kernel): Map<VfioDevice, Bound> {
  * EPERM when the group has another DMA owner), then vfio_iommufd_compat_attach_ioas (ENODEV
  * without a compat IOAS, the first domain's EADDRINUSE / pinning errors); a failure unbinds.
  */
-export function groupIommufdFirstOpen(k: Kernel, g: VfioGroup, dev: VfioDevice): Fail | null {
+export function groupIommufdFirstOpen(k: Kernel, g: VfioGroup, dev: VfioDevice, mm: Mm): Fail | null {
   const held = g.iommufd!;
-  const idev = bindDevice(k, held.ictx, dev.pci);
+  const idev = bindDevice(k, held.ictx, dev.pci, mm);
   if ('ok' in idev) return idev;
   const id = compatIoasId(held.ictx);
-  const r = typeof id === 'number' ? attachDevice(k, held.ictx, idev, id) : id;
+  const r = typeof id === 'number' ? attachDevice(k, held.ictx, idev, id, mm) : id;
   if (typeof r !== 'number') {
     unbindDevice(k, held.ictx, idev);
     return r;

@@ -117,7 +117,7 @@ function setContainer(ctx: CallCtx, g: VfioGroup, arg: bigint): SysOutcome {
     };
     return blocked;
   }
-  return attachGroup(k, c, g);
+  return attachGroup(k, c, g, ctx.proc);
 }
 
 /** VFIO_GROUP_UNSET_CONTAINER: only while nothing else (device fds, kvm users) counts. */
@@ -142,16 +142,25 @@ function unsetContainer(k: Kernel, g: VfioGroup): SysResult {
   return ok(0);
 }
 
-/** strndup_user(arg, PAGE_SIZE) */
+/**
+ * strndup_user(arg, PAGE_SIZE): strnlen_user (no fault point: unsafe_get_user), then memdup_user's
+ * kmalloc (-ENOMEM) and one copy_from_user of the string and its NUL (-EFAULT).
+ */
 function readName(ctx: CallCtx, arg: bigint): string | SysResult {
+  const mm = ctx.proc.mm;
   const bytes: number[] = [];
   for (let i = 0; i < 4096; i++) {
-    const b = ctx.proc.mm.copyFromUser(arg + BigInt(i), 1);
-    if (!b) return fail('EFAULT', 'strndup_user', 'copy_from_user faulted');
-    if (b[0] === 0) return String.fromCharCode(...bytes);
+    const b = mm.readUser(arg + BigInt(i), 1);
+    if (!b) return fail('EFAULT', 'strndup_user', '!strnlen_user(s, n) (faulted)');
+    if (b[0] === 0) {
+      if (ctx.k.allocFails(ctx.proc, 'memdup_user: kmalloc'))
+        return fail('ENOMEM', 'memdup_user', '!p (kmalloc_track_caller)');
+      if (!mm.copyFromUser(arg, i + 1)) return fail('EFAULT', 'memdup_user', 'copy_from_user(p, src, len)');
+      return String.fromCharCode(...bytes);
+    }
     bytes.push(b[0]!);
   }
-  return fail('EINVAL', 'strndup_user', 'length >= PAGE_SIZE');
+  return fail('EINVAL', 'strndup_user', 'length > n (PAGE_SIZE)');
 }
 
 /** VFIO_GROUP_GET_DEVICE_FD: classic checks the group before the name, 5.19+ after (§7.7). */
@@ -167,10 +176,14 @@ function getDeviceFd(ctx: CallCtx, f: OpenFile<VfioGroup>, arg: bigint): SysResu
   }
   const dev = matchDevice(k, g, name);
   if ('ok' in dev) return dev;
+  // 6.6+ vfio_device_open_file: vfio_allocate_device_file before vfio_df_group_open (-ENOMEM; the
+  // caller puts the fd and the registration back)
+  if (k.profile.has('vfio-device-cdev') && k.allocFails(ctx.proc, 'vfio_allocate_device_file: kzalloc df'))
+    return fail('ENOMEM', 'vfio_allocate_device_file', '!df (kzalloc)');
   if (k.profile.has('vfio-dma-ownership')) {
     if (g.iommufd) {
       if (dev.openCount === 0) {
-        const e = groupIommufdFirstOpen(k, g, dev);
+        const e = groupIommufdFirstOpen(k, g, dev, ctx.proc.mm);
         if (e) return e;
       }
       return openDeviceFd(ctx, f, dev);

@@ -128,11 +128,24 @@ export function type1Open(k: Kernel, type: bigint): Type1 | null {
 }
 
 /** vfio_iommu_type1_attach_group (the checks that can fail on this machine). */
-export function type1AttachGroup(k: Kernel, iommu: Type1, g: VfioGroup): SysResult {
+export function type1AttachGroup(k: Kernel, iommu: Type1, g: VfioGroup, proc: Process): SysResult {
   const fn = 'vfio_iommu_type1_attach_group';
   if (k.profile.has('type1-vaddr-restricted') && iommu.vaddrInvalidCount > 0)
     return fail('EBUSY', fn, 'iommu->vaddr_invalid_count');
   if (iommu.groups.includes(g)) return fail('EINVAL', fn, 'vfio_iommu_find_iommu_group(iommu, iommu_group)');
+  // the allocations before any state changes (out_free_group / out_free_domain free them):
+  // the vfio_iommu_group, the vfio_domain, then iommu_domain_alloc's intel alloc_domain kzalloc,
+  // whose NULL is -EIO before 6.11 (ret = -EIO; !domain->domain), ERR_PTR(-ENOMEM) since
+  if (k.allocFails(proc, 'vfio_iommu_type1_attach_group: kzalloc group'))
+    return fail('ENOMEM', fn, '!group (kzalloc)');
+  if (k.allocFails(proc, 'vfio_iommu_type1_attach_group: kzalloc domain'))
+    return fail('ENOMEM', fn, '!domain (kzalloc)');
+  if (k.profile.has('type1-paging-domain-alloc')) {
+    if (k.allocFails(proc, 'iommu_paging_domain_alloc: intel alloc_domain kzalloc'))
+      return fail('ENOMEM', fn, 'IS_ERR(domain->domain) (iommu_paging_domain_alloc)');
+  } else if (k.allocFails(proc, 'iommu_domain_alloc: intel alloc_domain kzalloc')) {
+    return fail('EIO', fn, '!domain->domain (iommu_domain_alloc)');
+  }
   // Nesting needs the IOMMU driver's enable_nesting: VT-d has none in the 6.1 and 6.12 sources
   // (EINVAL); the older errno (intel_iommu_enable_nesting's -ENODEV) is UNVERIFIED.
   if (iommu.nesting) {

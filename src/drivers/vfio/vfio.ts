@@ -47,7 +47,7 @@ export const vfioDriver: DriverModule = {
   open(ctx: CallCtx, path: string, _flags: number, fileId: number): Opened | Fail {
     if (path === '/dev/vfio/vfio') {
       // CONFIG_IOMMUFD_VFIO_CONTAINER: iommufd's vfio_misc_dev is the node (iommufd_fops_open)
-      if (ctx.k.profile.has('iommufd-vfio-container')) return openIommufd(fileId, true);
+      if (ctx.k.profile.has('iommufd-vfio-container')) return openIommufd(ctx, fileId, true);
       // vfio_fops_open: kzalloc of the container, -ENOMEM
       if (ctx.k.allocFails(ctx.proc, 'vfio_fops_open: kzalloc container'))
         return fail('ENOMEM', 'vfio_fops_open', '!container (kzalloc)');

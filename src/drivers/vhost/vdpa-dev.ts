@@ -4,6 +4,7 @@
 import type { OpenFile } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { MemObject, Mm } from '../../kernel/memory.js';
+import { type Fail, fail } from '../../kernel/result.js';
 import { VdpaSim } from '../vdpa/sim.js';
 import { SIM_BLK } from '../vdpa/sim-blk.js';
 import { SIM_NET } from '../vdpa/sim-net.js';
@@ -113,4 +114,24 @@ export function vdpaDevices(k: Kernel): VhostVdpa[] {
   }
   k.globals.set('vhost-vdpa', list);
   return list;
+}
+
+/** should_fail() of an allocation in the task whose address space is `mm` (fault.ts); none without one. */
+export function mmAllocFails(mm: Mm | null | undefined, site: string): boolean {
+  return mm?.fault?.alloc(mm, site) ?? false;
+}
+
+/**
+ * vhost_vdpa_alloc_as (5.17+): the kmalloc of the vhost_vdpa_as, in vhost_vdpa_process_iotlb_msg after
+ * vhost_dev_check_owner, so in the owner's task. NULL is "can't find and alloc asid": -EINVAL.
+ */
+export function asAllocFails(k: Kernel, v: VhostVdpa): boolean {
+  return k.profile.has('vdpa-asid') && mmAllocFails(v.dev?.owner, 'vhost_vdpa_alloc_as: kmalloc as');
+}
+
+/** vhost_vdpa_va_map: kzalloc of the vdpa_map_file, -ENOMEM (break: what was mapped is unmapped). */
+export function mapFileFails(mm: Mm): Fail | null {
+  return mmAllocFails(mm, 'vhost_vdpa_va_map: kzalloc map_file')
+    ? fail('ENOMEM', 'vhost_vdpa_va_map', '!map_file (kzalloc)')
+    : null;
 }

@@ -18,7 +18,17 @@ import { checkOwner } from './core.js';
 import type { VhostDev } from './dev.js';
 import type { IotlbMap, VhostIotlb } from './iotlb.js';
 import type { IotlbMsg } from './iotlb-msg.js';
-import { mmPinned, newAsIotlb, PAGE_SHIFT, U64_MAX, type VdpaMapCtx, type VhostVdpa } from './vdpa-dev.js';
+import {
+  asAllocFails,
+  mapFileFails,
+  mmAllocFails,
+  mmPinned,
+  newAsIotlb,
+  PAGE_SHIFT,
+  U64_MAX,
+  type VdpaMapCtx,
+  type VhostVdpa,
+} from './vdpa-dev.js';
 
 const minU64 = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
@@ -26,6 +36,7 @@ const minU64 = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 export const VHOST_IOTLB_REMAP = 7;
 /** PAGE_SIZE / sizeof(struct page *): pin_user_pages is called for at most this many pages at a time */
 const PIN_CHUNK = 512n;
+const VDPA_MAP_SITE = 'vhost_vdpa_map: vhost_iotlb_add_range_ctx kmalloc map';
 
 /** struct vhost_vdpa_as's id, by its iotlb member (container_of): an address space keeps its id */
 const AS_ID = new WeakMap<VhostIotlb, number>();
@@ -38,6 +49,7 @@ export function findAllocAs(k: Kernel, v: VhostVdpa, asid: number): VhostIotlb |
   const have = v.as.get(asid);
   if (have) return have;
   if (asid >= v.sim.nas) return undefined;
+  if (asAllocFails(k, v)) return undefined;
   const t = newAsIotlb(k);
   AS_ID.set(t, asid);
   v.as.set(asid, t);
@@ -70,7 +82,7 @@ export function iotlbUnmap(v: VhostVdpa, iotlb: VhostIotlb, start: bigint, last:
 export function vdpaUnmap(k: Kernel, v: VhostVdpa, iotlb: VhostIotlb, iova: bigint, size: bigint): void {
   const asid = asidOf(v, iotlb);
   iotlbUnmap(v, iotlb, iova, (iova + size - 1n) & U64_MAX, asid);
-  if (v.sim.ops.setMap && !v.inBatch) v.sim.setMap(asid, iotlb);
+  if (v.sim.ops.setMap && !v.inBatch) v.sim.setMap(asid, iotlb, v.dev?.owner);
   if (freesEmptyAs(k) && !v.inBatch && iotlb.nmaps === 0) removeAs(v, asid);
 }
 
@@ -97,14 +109,14 @@ function vdpaMap(
   ctx: VdpaMapCtx,
 ): Fail | null {
   const last = (iova + size - 1n) & U64_MAX;
-  const added = iotlb.addRange(iova, last, addr, perm, ctx);
+  const added = iotlb.addRange(iova, last, addr, perm, ctx, () => mmAllocFails(ctx.mm, VDPA_MAP_SITE));
   if (added !== 'ok')
     return fail(added, 'vhost_vdpa_map', 'vhost_iotlb_add_range_ctx(iotlb, iova, iova + size - 1, ...)');
   const sim = v.sim;
   const asid = asidOf(v, iotlb);
   let r: Fail | null = null;
-  if (sim.ops.dmaMap) r = sim.dmaMap(asid, iova, size, addr, perm);
-  else if (sim.ops.setMap) r = v.inBatch ? null : sim.setMap(asid, iotlb);
+  if (sim.ops.dmaMap) r = sim.dmaMap(asid, iova, size, addr, perm, ctx.mm);
+  else if (sim.ops.setMap) r = v.inBatch ? null : sim.setMap(asid, iotlb, ctx.mm);
   else v.domain?.addRange(iova, last, addr, perm);
   if (r) {
     iotlb.delRange(iova, last);
@@ -130,7 +142,7 @@ function vaMap(k: Kernel, v: VhostVdpa, iotlb: VhostIotlb, msg: IotlbMsg): Fail 
     if (vma.shared && vma.obj.kind !== 'anon' && !vma.io) {
       const offset = BigInt.asUintN(64, vma.pgoff + uaddr - vma.start);
       const ctx: VdpaMapCtx = { obj: vma.obj, offset, pinned: false, mm };
-      err = vdpaMap(v, iotlb, mapIova, mapSize, uaddr, msg.perm, ctx);
+      err = mapFileFails(mm) ?? vdpaMap(v, iotlb, mapIova, mapSize, uaddr, msg.perm, ctx);
       if (err) break;
     }
     size -= mapSize;
@@ -238,7 +250,7 @@ function processRemap(ctx: CallCtx, v: VhostVdpa, iotlb: VhostIotlb, msg: IotlbM
   if (!sim.ops.setMap) return fail('EINVAL', fn, '!ops->set_map');
   const asid = asidOf(v, iotlb);
   // as written, before the address changes: the parent is sent the old address until the next set_map
-  const e = v.inBatch ? null : sim.setMap(asid, iotlb);
+  const e = v.inBatch ? null : sim.setMap(asid, iotlb, v.dev?.owner);
   if (e) return e;
   diagnoseRemap(ctx, v, m, msg.uaddr);
   (m as { addr: bigint }).addr = msg.uaddr;
@@ -319,7 +331,7 @@ export function vdpaProcessIotlbMsg(
       return null;
     case VHOST_IOTLB_BATCH_END:
       // set_map's result is ignored here
-      if (v.inBatch && v.sim.ops.setMap) v.sim.setMap(asid, iotlb);
+      if (v.inBatch && v.sim.ops.setMap) v.sim.setMap(asid, iotlb, v.dev?.owner);
       v.inBatch = false;
       if (freesEmptyAs(k) && iotlb.nmaps === 0) removeAs(v, asid);
       return null;

@@ -236,6 +236,9 @@ function getConfig(ctx: CallCtx, v: VhostVdpa, argp: bigint): SysResult {
   const fn = 'vhost_vdpa_get_config';
   const h = configHeader(ctx, v, argp, fn);
   if ('ok' in h) return h;
+  // kvzalloc(config.len): at most the config size, so a kmalloc that has no vmalloc fallback
+  if (ctx.k.allocFails(ctx.proc, 'vhost_vdpa_get_config: kvzalloc buf'))
+    return fail('ENOMEM', fn, '!buf (kvzalloc)');
   // vdpa_get_config_unlocked: config before features means a legacy guest: set_driver_features(0)
   if (!v.sim.featuresValid) {
     v.sim.featuresValid = true;
@@ -251,6 +254,9 @@ function setConfig(ctx: CallCtx, v: VhostVdpa, argp: bigint): SysResult {
   const fn = 'vhost_vdpa_set_config';
   const h = configHeader(ctx, v, argp, fn);
   if ('ok' in h) return h;
+  // vmemdup_user: kvmalloc (a kmalloc at these sizes) then copy_from_user
+  if (ctx.k.allocFails(ctx.proc, 'vmemdup_user: kvmalloc'))
+    return fail('ENOMEM', fn, 'vmemdup_user(c->buf, config.len) (kvmalloc)');
   const buf = ctx.proc.mm.copyFromUser(argp + 8n, h.len);
   if (!buf) return fail('EFAULT', fn, 'vmemdup_user(c->buf, config.len)');
   v.sim.setConfig(h.off, buf);

@@ -172,7 +172,8 @@ function setFeatures(ctx: CallCtx, v: VhostVsock, features: bigint): SysResult {
     if (!initDeviceIotlb(ctx, v.dev))
       return fail('EFAULT', fn, 'vhost_init_device_iotlb(&vsock->dev) (-ENOMEM)');
   } else if (ctx.k.profile.has('vsock-drop-iotlb')) dropDeviceIotlb(v.dev);
-  if (features & bit(VIRTIO_VSOCK_F_SEQPACKET)) v.seqpacketAllow = true;
+  // every call sets it from the features: a later SET_FEATURES without SEQPACKET clears it again
+  v.seqpacketAllow = (features & bit(VIRTIO_VSOCK_F_SEQPACKET)) !== 0n;
   for (const vq of v.dev.vqs) vq.ackedFeatures = features;
   return ok(0);
 }
@@ -333,6 +334,9 @@ export const vhostVsockDriver: DriverModule = {
       vhostState(k, tables, v.dev, f.path, {
         guest_cid: Number(v.guestCid),
         running: v.dev.vqs.some((q) => q.backend !== null),
+        // vsock->seqpacket_allow (5.14+): what vhost_transport_seqpacket_allow answers a host
+        // SOCK_SEQPACKET connect to this CID; no ioctl reads it back
+        ...(k.profile.has('vsock-seqpacket') ? { seqpacket_allow: v.seqpacketAllow } : {}),
       });
     }
   },

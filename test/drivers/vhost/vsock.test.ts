@@ -1,5 +1,7 @@
 // drivers/vhost/vsock.c and the vhost core as vhost-vsock reaches it.
 import { describe, expect, test } from 'vitest';
+import { vhostVsockDriver } from '../../../src/drivers/vhost/vsock.js';
+import type { StateTables } from '../../../src/kernel/registry.js';
 import { encodeStruct } from '../../../src/uapi/struct.js';
 import { vhost_memory, vhost_vring_addr, vhost_vring_state } from '../../../src/uapi/vhost.js';
 import {
@@ -262,5 +264,44 @@ describe('IOTLB messages (vhost_chr_write_iter, vhost_process_iotlb_msg, vhost_c
     expect([got[32], got[33]]).toEqual([1, 1]); // perm RO, type MISS
     expectErrno(f.k.read(f.p, f.fd, buf, 72, true), 'EAGAIN');
     expect(encodeStruct(vhost_vring_state, { index: 0n }).length).toBe(8);
+  });
+});
+
+describe('vhost_vsock_set_features: seqpacket_allow', () => {
+  const SEQPACKET = 1n << 1n; // VIRTIO_VSOCK_F_SEQPACKET
+  // vsock->seqpacket_allow is read only by vhost_transport_seqpacket_allow (a host SOCK_SEQPACKET
+  // connect, which vioctl does not model): no ioctl shows it, so the state row does
+  const row = (f: Fixture) => {
+    const tables: StateTables = {};
+    vhostVsockDriver.state!(f.k, tables);
+    return tables.vhost![0]!;
+  };
+
+  test.each(['6.1', '6.12'])(
+    '@ %s each SET_FEATURES sets it from the features: clearing SEQPACKET clears it',
+    (ver) => {
+      const f = owned(ver);
+      expect(row(f).seqpacket_allow).toBe(false); // vhost_vsock_dev_open
+      expectOk(ioctlU64(f, f.fd, 'VHOST_SET_FEATURES', V1 | SEQPACKET).r, 0);
+      expect(row(f).seqpacket_allow).toBe(true);
+      expectOk(ioctlU64(f, f.fd, 'VHOST_SET_FEATURES', V1).r, 0);
+      expect(row(f).seqpacket_allow).toBe(false);
+    },
+  );
+
+  test('@ 6.1 a SET_FEATURES that fails at vhost_init_device_iotlb (goto err, -EFAULT) leaves it as it was', () => {
+    const f = owned('6.1');
+    expectOk(ioctlU64(f, f.fd, 'VHOST_SET_FEATURES', V1 | SEQPACKET).r, 0);
+    // point 1: copy_from_user of the features; point 2: vhost_init_device_iotlb's iotlb_alloc
+    f.k.fault.armRun(f.k.fault.points + 2);
+    expectErrno(ioctlU64(f, f.fd, 'VHOST_SET_FEATURES', V1 | AP).r, 'EFAULT', 'vhost_vsock_set_features');
+    expect(f.k.fault.injected.map((x) => x.site)).toEqual([
+      'vhost_init_device_iotlb: iotlb_alloc (vhost_iotlb_alloc kzalloc)',
+    ]);
+    expect(row(f).seqpacket_allow).toBe(true);
+  });
+
+  test('@ 5.10 (before 5.14) there is no seqpacket_allow column', () => {
+    expect(row(owned('5.10'))).not.toHaveProperty('seqpacket_allow');
   });
 });
