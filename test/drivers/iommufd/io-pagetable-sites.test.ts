@@ -301,6 +301,20 @@ describe('locked memory: RLIMIT_MEMLOCK (8 MiB) once a domain pins @ 6.12', () =
     expect(m.map(va, 0x1000n, 0x2000000n)).toEqual([0, null]);
   });
 
+  test('iopt_fill_domain: the areas pin in IOVA order, not in the order they were mapped', () => {
+    const root = vfioKernel('6.12');
+    const u = user(root);
+    const m = iommufd(u, root);
+    const va = guest(u, 16n * MIB);
+    // mapped first, higher up: memory that is not there (EFAULT once pinned)
+    expect(m.map(0x600000000000n, 0x1000n, 0x40000000n)).toEqual([0, null]);
+    // mapped second, lower: more than RLIMIT_MEMLOCK
+    expect(m.map(va, 16n * MIB, 0x1000000n)).toEqual([0, null]);
+    expect(m.attach()).toEqual(['ENOMEM', 'incr_user_locked_vm']);
+    expect(m.unmap(0x1000000n, 16n * MIB)).toEqual([0, null]);
+    expect(m.attach()).toEqual(['EFAULT', 'pfn_reader_user_pin']);
+  });
+
   test('__account_locked_vm: /dev/vfio/vfio charges the mm (IOPT_PAGES_ACCOUNT_MM): at GET_DEVICE_FD and at map', () => {
     const root = vfioKernel(COMPAT);
     const u = user(root);
