@@ -313,24 +313,34 @@ export function cutIova(ictx: IommufdCtx, ioas: Ioas, iova: bigint): Fail | null
   return null;
 }
 
+/** The VT-d reserved region the emulated devices report: IOMMU_RESV_MSI, the gap of IOVA_RANGES. */
+const MSI_WINDOW: readonly [bigint, bigint] = [IOVA_RANGES[0]![1] + 1n, IOVA_RANGES[1]![0] - 1n];
+/** domain->geometry.aperture_end (aperture_start is 0) */
+const APERTURE_END = IOVA_RANGES[IOVA_RANGES.length - 1]![1];
+
 /**
- * iopt_table_add_domain + iopt_table_enforce_dev_resv_regions, for the first domain of an IOAS:
- * areas off the page alignment, or in the MSI window or past the aperture, are EADDRINUSE; then
- * every area is pinned (iopt_fill_domain), a failure undoing the pins made.
+ * The first domain of an IOAS, in the order iommufd_hwpt_paging_alloc takes with immediate_attach
+ * (the auto domain of a device attach): iommufd_hw_pagetable_attach's
+ * iopt_table_enforce_dev_resv_regions reserves the device's MSI window (iopt_reserve_iova
+ * EADDRINUSE over an area), then iopt_table_add_domain checks the areas against the new
+ * alignment (iopt_check_iova_alignment EADDRINUSE, only when it grows: not after TYPE1's
+ * disable_large_pages), reserves what lies past the aperture (EADDRINUSE again), and
+ * iopt_fill_domain pins every area, a failure undoing the pins made.
  */
 export function addFirstDomain(k: Kernel, ioas: Ioas): Fail | null {
-  for (const a of ioas.areas)
-    if (a.iova % PAGE_SIZE || a.length % PAGE_SIZE || a.uptr % PAGE_SIZE)
-      return fail('EADDRINUSE', 'iopt_check_iova_alignment', 'area not aligned to the domain page size');
-  const inRange = (a: Area) => IOVA_RANGES.some(([s, e]) => a.iova >= s && a.iova + a.length - 1n <= e);
-  if (ioas.areas.some((a) => !inRange(a)))
-    return fail(
-      'EADDRINUSE',
-      'iopt_reserve_iova',
-      'iopt_area_iter_first(iopt, start, last): a mapping is reserved',
-    );
+  const hit = (s: bigint, e: bigint) => ioas.areas.some((a) => overlaps(a, s, e));
+  const rfn = 'iopt_reserve_iova';
+  if (hit(MSI_WINDOW[0], MSI_WINDOW[1]))
+    return fail('EADDRINUSE', rfn, 'iopt_area_iter_first(iopt, start, last): an area in the MSI window');
+  if (!ioas.disableLargePages)
+    for (const a of ioas.areas)
+      if (a.iova % PAGE_SIZE || a.length % PAGE_SIZE || a.uptr % PAGE_SIZE)
+        return fail('EADDRINUSE', 'iopt_check_iova_alignment', 'area not aligned to the domain page size');
+  if (hit(APERTURE_END + 1n, ULONG_MAX))
+    return fail('EADDRINUSE', rfn, 'iopt_area_iter_first(iopt, start, last): an area past aperture_end');
   const done: Area[] = [];
-  for (const a of ioas.areas) {
+  // iopt_fill_domain walks the area tree in IOVA order
+  for (const a of [...ioas.areas].sort((x, y) => (x.iova < y.iova ? -1 : 1))) {
     const e = pinArea(k, a);
     if (e) {
       for (const d of done) unpinArea(k, d);

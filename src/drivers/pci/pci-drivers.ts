@@ -40,7 +40,11 @@ export function pciDrivers(): readonly PciDriver[] {
       name: 'e1000e',
       driverManagedDma: false,
       idMatch: (d) => d.id === '8086:10d3',
-      // e1000_probe on a device it has no board data for (UNVERIFIED errno for a forced match)
+      // e1000_probe on a device forced on it by driver_override (pci_match_device hands it
+      // pci_device_id_any: driver_data 0, board_82571). Reachable: test/drivers/pci/sysfs.test.ts.
+      // The errno is UNVERIFIED: it is whatever the first failing register access of the foreign
+      // device gives (on QEMU's edu probably the PHY id read in e1000_init_phy_params_82571,
+      // -E1000_ERR_PHY = -2), which needs the device model, not the kernel source, to settle.
       probe: (_k, d) => (d.id === '8086:10d3' ? null : fail('ENODEV', 'e1000_probe', 'no board for device')),
     },
     { name: 'pci-stub', driverManagedDma: true, idMatch: noIds, probe: () => null },

@@ -182,4 +182,23 @@ describe('vfio_pci_ioctl_pci_hot_reset', () => {
       expect(resetCount(f, f.d, 3, [f.g, f.g, f.g])).toEqual({ r: 'EINVAL', site: fn });
     },
   );
+
+  test.each(['6.1', '6.12'])(
+    'pci_bridge_wait_for_secondary_bus @ %s: the bus reset of the emulated e1000e ENOTTY (its link does not come back)',
+    (v) => {
+      const f = vfioKernel(v);
+      // 02:00.0 is bound to e1000e at boot: unbind it, then the group path
+      expect(f.k.sysfsWrite(f.p, '/sys/bus/pci/drivers/e1000e/unbind', '0000:02:00.0').ok).toBe(true);
+      const { g } = attached(f, '0000:02:00.0', 7);
+      const d = Number((getDeviceFd(f, g, '0000:02:00.0') as { ret: number }).ret);
+      // alone on bus 2, no slot reset: __pci_reset_bus, whose wait for the link fails
+      expect(info(f, d, 1)).toMatchObject({ r: 0, count: 1 });
+      expect(resetCount(f, d, 1, [g])).toEqual({ r: 'ENOTTY', site: 'pci_bridge_wait_for_secondary_bus' });
+      // the edu alone behind the next bridge resets fine: the failure is the e1000e link's
+      const e = vfioKernel(v);
+      const eg = attached(e, '0000:03:00.0', 8).g;
+      const ed = Number((getDeviceFd(e, eg, '0000:03:00.0') as { ret: number }).ret);
+      expect(resetCount(e, ed, 1, [eg])).toEqual({ r: 0, site: null });
+    },
+  );
 });
