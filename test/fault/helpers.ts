@@ -49,3 +49,20 @@ export function run(text: string, failNth?: number): Run {
 export function yaml(kernel: string, steps: string): string {
   return `name: fault\nkernel: "${kernel}"\nsteps:\n${steps}`;
 }
+
+/** steps: the edu device on vfio-pci, a container c and its group g (/dev/vfio/8) joined */
+export const GROUP = `  - bind: { device: "0000:03:00.0", driver: vfio-pci }
+  - open: /dev/vfio/vfio
+    as: c
+  - open: /dev/vfio/8
+    as: g
+  - ioctl: VFIO_GROUP_SET_CONTAINER
+    fd: g
+    arg: $c
+`;
+
+/** the step setting type1v2 on container c, optionally the step's fail_nth */
+export const setIommu = (fail?: number) => `  - ioctl: VFIO_SET_IOMMU
+    fd: c
+    arg: VFIO_TYPE1v2_IOMMU
+${fail ? `    fail_nth: ${fail}\n` : ''}`;

@@ -1,7 +1,7 @@
 // Fault sites of vhost-vdpa's config calls, KVM_CREATE_VM, TUNSETIFF and VFIO_GROUP_GET_DEVICE_FD's
 // strndup_user (6.1 and 6.12 source). Test names give the kernel function followed.
 import { describe, expect, test } from 'vitest';
-import { run, yaml } from './helpers.js';
+import { GROUP, run, setIommu, yaml } from './helpers.js';
 
 const site = (x: ReturnType<typeof run>, i: number) => x.step(i).faults?.[0]?.site;
 
@@ -107,18 +107,7 @@ describe('vfio', () => {
         run(
           yaml(
             ver,
-            `  - bind: { device: "0000:03:00.0", driver: vfio-pci }
-  - open: /dev/vfio/vfio
-    as: c
-  - open: /dev/vfio/8
-    as: g
-  - ioctl: VFIO_GROUP_SET_CONTAINER
-    fd: g
-    arg: $c
-  - ioctl: VFIO_SET_IOMMU
-    fd: c
-    arg: VFIO_TYPE1v2_IOMMU
-  - ioctl: VFIO_GROUP_GET_DEVICE_FD
+            `${GROUP}${setIommu()}  - ioctl: VFIO_GROUP_GET_DEVICE_FD
     fd: g
     arg: "0000:03:00.0"
     fail_nth: ${n}
@@ -138,18 +127,7 @@ describe('vfio', () => {
     const x = run(
       yaml(
         '6.12',
-        `  - bind: { device: "0000:03:00.0", driver: vfio-pci }
-  - open: /dev/vfio/vfio
-    as: c
-  - open: /dev/vfio/8
-    as: g
-  - ioctl: VFIO_GROUP_SET_CONTAINER
-    fd: g
-    arg: $c
-  - ioctl: VFIO_SET_IOMMU
-    fd: c
-    arg: VFIO_TYPE1v2_IOMMU
-  - ioctl: VFIO_GROUP_GET_DEVICE_FD
+        `${GROUP}${setIommu()}  - ioctl: VFIO_GROUP_GET_DEVICE_FD
     fd: g
     arg: "0000:03:00.0"
     fail_nth: 3

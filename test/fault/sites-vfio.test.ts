@@ -2,21 +2,7 @@
 // vfio_iommu_type1.c, drivers/iommu/intel/iommu.c at 6.1 and 6.12). Test names give the kernel
 // function followed.
 import { describe, expect, test } from 'vitest';
-import { run, yaml } from './helpers.js';
-
-const GROUP = `  - bind: { device: "0000:03:00.0", driver: vfio-pci }
-  - open: /dev/vfio/vfio
-    as: c
-  - open: /dev/vfio/8
-    as: g
-  - ioctl: VFIO_GROUP_SET_CONTAINER
-    fd: g
-    arg: $c
-`;
-const setIommu = (fail?: number) => `  - ioctl: VFIO_SET_IOMMU
-    fd: c
-    arg: VFIO_TYPE1v2_IOMMU
-${fail ? `    fail_nth: ${fail}\n` : ''}`;
+import { GROUP, run, setIommu, yaml } from './helpers.js';
 
 describe('vfio_iommu_type1_attach_group', () => {
   // point 1 is vfio_iommu_type1_open's kzalloc; then the group, the vfio_domain, the dmar_domain

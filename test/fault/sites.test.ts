@@ -1,7 +1,7 @@
 // Each modelled fault site: the errno the kernel returns there, what it unwinds, and that a step's
 // fail_nth counts only inside that step. Test names give the kernel function followed.
 import { describe, expect, test } from 'vitest';
-import { run, yaml } from './helpers.js';
+import { GROUP, run, setIommu, yaml } from './helpers.js';
 
 const VSOCK_OWNED = `
   - open: /dev/vhost-vsock
@@ -177,18 +177,7 @@ describe('vfio, eventfd, iommufd', () => {
   });
 
   test('vfio_dma_do_map: kzalloc of the dma -ENOMEM: nothing mapped or charged', () => {
-    const steps = (fail: string) => `  - bind: { device: "0000:03:00.0", driver: vfio-pci }
-  - open: /dev/vfio/vfio
-    as: c
-  - open: /dev/vfio/8
-    as: g
-  - ioctl: VFIO_GROUP_SET_CONTAINER
-    fd: g
-    arg: $c
-  - ioctl: VFIO_SET_IOMMU
-    fd: c
-    arg: VFIO_TYPE1v2_IOMMU
-  - mmap: ram
+    const steps = (fail: string) => `${GROUP}${setIommu()}  - mmap: ram
     size: 1M
   - ioctl: VFIO_IOMMU_MAP_DMA
     fd: c
@@ -209,18 +198,7 @@ ${fail}  - ioctl: VFIO_IOMMU_MAP_DMA
     const x = run(
       yaml(
         '6.12',
-        `  - bind: { device: "0000:03:00.0", driver: vfio-pci }
-  - open: /dev/vfio/vfio
-    as: c
-  - open: /dev/vfio/8
-    as: g
-  - ioctl: VFIO_GROUP_SET_CONTAINER
-    fd: g
-    arg: $c
-  - ioctl: VFIO_SET_IOMMU
-    fd: c
-    arg: VFIO_TYPE1v2_IOMMU
-    fail_nth: 1
+        `${GROUP}${setIommu()}    fail_nth: 1
   - ioctl: VFIO_SET_IOMMU
     fd: c
     arg: VFIO_TYPE1v2_IOMMU
