@@ -33,7 +33,7 @@ import { devCleanup, devIoctl, NR, vringIoctl } from './core.js';
 import { hasBackendFeature, newVhostDev, type VhostDev } from './dev.js';
 import { chrWrite } from './iotlb-msg.js';
 import { vhostPollStop } from './ring.js';
-import { mmPinned, newAsIotlb, newDomain, type VdpaMapCtx, type VhostVdpa, vdpaDevices } from './vdpa-dev.js';
+import { mmPinned, newDomain, type VdpaMapCtx, type VhostVdpa, vdpaDevices } from './vdpa-dev.js';
 import { findAllocAs, removeAs, vdpaProcessIotlbMsg } from './vdpa-iotlb.js';
 import { vdpaDiagnostics, vdpaState } from './vdpa-state.js';
 
