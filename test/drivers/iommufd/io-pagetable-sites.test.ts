@@ -6,7 +6,6 @@
 import { describe, expect, test } from 'vitest';
 import { lockedPages } from '../../../src/drivers/vfio/type1.js';
 import { PROT_READ, PROT_WRITE } from '../../../src/kernel/memory.js';
-import type { SysfsOutcome } from '../../../src/kernel/registry.js';
 import { iommufdNr } from '../../../src/uapi/iommufd.js';
 import { encodeStruct } from '../../../src/uapi/struct.js';
 import { vfio_iommu_type1_dma_map, vfio_iommu_type1_dma_unmap } from '../../../src/uapi/vfio.js';
@@ -15,10 +14,13 @@ import {
   errnoOf,
   getDeviceFd,
   io,
+  iofd,
   open,
   setContainer,
+  site,
   type VF,
   vfioKernel,
+  words,
 } from '../vfio/helpers.js';
 
 const COMPAT = '6.12-iommufd-vfio-container';
@@ -26,25 +28,6 @@ const FIXED = 1n;
 const RW = 6n; // IOMMU_IOAS_MAP_WRITEABLE | READABLE
 const MIB = 0x100000n;
 const ULONG_MAX = (1n << 64n) - 1n;
-
-function site(r: SysfsOutcome): [string | number | null, string | null] {
-  return [errnoOf(r), r.ok === false ? r.site.function : null];
-}
-
-/** little-endian words [value, width] into a staged buffer */
-function words(f: VF, ws: [bigint, 4 | 8][]): bigint {
-  const b = new Uint8Array(ws.reduce((n, [, w]) => n + w, 0));
-  const v = new DataView(b.buffer);
-  let off = 0;
-  for (const [x, w] of ws) {
-    if (w === 4) v.setUint32(off, Number(x), true);
-    else v.setBigUint64(off, x, true);
-    off += w;
-  }
-  return f.k.stage(f.p, b);
-}
-
-const iofd = (f: VF, fd: number, name: string, arg: bigint) => f.k.ioctl(f.p, fd, iommufdNr(name), arg);
 
 function guest(f: VF, size: bigint): bigint {
   const r = f.k.mmap(f.p, { size, prot: PROT_READ | PROT_WRITE, kind: 'anon' });

@@ -2,29 +2,7 @@
 // (drivers/iommu/iommufd/main.c, ioas.c, io_pagetable.c iopt_alloc_iova, device.c @ 6.12).
 import { describe, expect, test } from 'vitest';
 import { PROT_READ, PROT_WRITE } from '../../../src/kernel/memory.js';
-import type { SysfsOutcome } from '../../../src/kernel/registry.js';
-import { iommufdNr } from '../../../src/uapi/iommufd.js';
-import { bindTo, errnoOf, open, type VF, vfioKernel } from '../vfio/helpers.js';
-
-function site(r: SysfsOutcome): [string | number | null, string | null] {
-  return [errnoOf(r), r.ok === false ? r.site.function : null];
-}
-
-/** little-endian words [value, width] into a staged buffer */
-function words(f: VF, ws: [bigint, 4 | 8][]): bigint {
-  const size = ws.reduce((n, [, w]) => n + w, 0);
-  const b = new Uint8Array(size);
-  const v = new DataView(b.buffer);
-  let off = 0;
-  for (const [x, w] of ws) {
-    if (w === 4) v.setUint32(off, Number(x), true);
-    else v.setBigUint64(off, x, true);
-    off += w;
-  }
-  return f.k.stage(f.p, b);
-}
-
-const io = (f: VF, fd: number, name: string, arg: bigint) => f.k.ioctl(f.p, fd, iommufdNr(name), arg);
+import { bindTo, errnoOf, iofd as io, open, site, type VF, vfioKernel, words } from '../vfio/helpers.js';
 
 function ioas(f: VF, fd: number): number {
   const a = words(f, [

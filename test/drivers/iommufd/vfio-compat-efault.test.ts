@@ -4,12 +4,7 @@
 // back into (a read-only alias of a memfd page).
 import { describe, expect, test } from 'vitest';
 import { PROT_READ, PROT_WRITE } from '../../../src/kernel/memory.js';
-import type { SysfsOutcome } from '../../../src/kernel/registry.js';
-import { bindTo, errnoOf, io, open, setContainer, type VF, vfioKernel } from '../vfio/helpers.js';
-
-function site(r: SysfsOutcome): [string | number | null, string | null] {
-  return [errnoOf(r), r.ok === false ? r.site.function : null];
-}
+import { bindTo, errnoOf, io, open, setContainer, site, type VF, vfioKernel } from '../vfio/helpers.js';
 
 /** A memfd page mapped read-write and again read-only */
 function aliases(f: VF): { rw: bigint; ro: bigint } {

@@ -2,17 +2,12 @@
 // up to 5.18, kvm_vfio_group_add / _del from 5.19 (mainline 6.5), kvm_vfio_set_file /
 // kvm_vfio_file_add / _del after the 6.6 rename, which Debian's 6.1.192 carries as a backport.
 import { describe, expect, test } from 'vitest';
-import type { SysfsOutcome } from '../../../src/kernel/registry.js';
 import { kvm_device_attr, kvmNr } from '../../../src/uapi/kvm.js';
 import { encodeStruct } from '../../../src/uapi/struct.js';
-import { attached, bindTo, errnoOf, kvmGroup, kvmVfio, open, vfioKernel } from '../vfio/helpers.js';
+import { attached, bindTo, kvmGroup, kvmVfio, open, site, vfioKernel } from '../vfio/helpers.js';
 
 const ADD = 1n;
 const DEL = 2n;
-
-function site(r: SysfsOutcome): [string | number | null, string | null] {
-  return [errnoOf(r), r.ok === false ? r.site.function : null];
-}
 
 const ERAS = [
   ['3.19', 'kvm_vfio_set_group', 'kvm_vfio_set_group', 'kvm_vfio_set_group'],

@@ -2,15 +2,10 @@
 // dd.c, driver.c, fs/kernfs, lib/kstrtox.c @ 6.12): each errno with the function that decides it,
 // and the /dev/vfio/N nodes appearing with vfio-pci's bind and going with its unbind.
 import { describe, expect, test } from 'vitest';
-import type { SysfsOutcome } from '../../../src/kernel/registry.js';
-import { bindTo, errnoOf, open, type VF, vfioKernel } from '../vfio/helpers.js';
+import { bindTo, open, site, type VF, vfioKernel } from '../vfio/helpers.js';
 
 const DEV = '/sys/bus/pci/devices';
 const EDU = '0000:03:00.0';
-
-function site(r: SysfsOutcome): [string | number | null, string | null] {
-  return [errnoOf(r), r.ok === false ? r.site.function : null];
-}
 
 const write = (f: VF, path: string, value: string) => site(f.k.sysfsWrite(f.p, path, value));
 const ls = (f: VF, path: string) => {

@@ -3,8 +3,7 @@
 // before 6.1): what CHECK_EXTENSION answers in each state on each profile, and which errno
 // SET_IOMMU gives for a type no driver claims (ENODEV) or one type1 claims but cannot open (EINVAL).
 import { describe, expect, test } from 'vitest';
-import type { SysfsOutcome } from '../../../src/kernel/registry.js';
-import { bindTo, errnoOf, io, open, setContainer, type VF, vfioKernel } from './helpers.js';
+import { bindTo, errnoOf, io, open, setContainer, site, type VF, vfioKernel } from './helpers.js';
 
 const TYPE1 = 1n;
 const SPAPR = 2n;
@@ -15,10 +14,6 @@ const NOIOMMU = 8n;
 const UNMAP_ALL = 9n;
 const UPDATE_VADDR = 10n;
 const EXTS = [TYPE1, SPAPR, TYPE1V2, DMA_CC, NESTING, NOIOMMU, UNMAP_ALL, UPDATE_VADDR, 99n];
-
-function site(r: SysfsOutcome): [string | number | null, string | null] {
-  return [errnoOf(r), r.ok === false ? r.site.function : null];
-}
 
 const exts = (f: VF, c: number) => EXTS.map((x) => errnoOf(io(f, c, 'VFIO_CHECK_EXTENSION', x)));
 

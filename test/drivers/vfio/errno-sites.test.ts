@@ -2,7 +2,6 @@
 // the function the kernel decides it in (vfio.c up to 5.18, vfio_main.c / container.c in 6.1,
 // group.c / container.c / device_cdev.c / vfio_iommu_type1.c / vfio_pci_core.c in 6.12).
 import { describe, expect, test } from 'vitest';
-import type { SysfsOutcome } from '../../../src/kernel/registry.js';
 import { iommufdNr } from '../../../src/uapi/iommufd.js';
 import { encodeStruct } from '../../../src/uapi/struct.js';
 import { vfio_iommu_type1_dma_map, vfioNr } from '../../../src/uapi/vfio.js';
@@ -15,14 +14,10 @@ import {
   io,
   open,
   setContainer,
+  site,
   type VF,
   vfioKernel,
 } from './helpers.js';
-
-/** errno and the site's function, or the return value and null */
-function site(r: SysfsOutcome): [string | number | null, string | null] {
-  return [errnoOf(r), r.ok === false ? r.site.function : null];
-}
 
 function bindArg(f: VF, w: { argsz?: number; flags?: number; iommufd: number }): bigint {
   const b = new Uint8Array(16);

@@ -7,6 +7,7 @@ import { DEFAULT_MACHINE } from '../../../src/kernel/machine.js';
 import type { Process } from '../../../src/kernel/process.js';
 import { type KernelProfile, makeProfile } from '../../../src/kernel/profile.js';
 import type { SysfsOutcome } from '../../../src/kernel/registry.js';
+import { iommufdNr } from '../../../src/uapi/iommufd.js';
 import { kvm_create_device, kvm_device_attr, kvmNr } from '../../../src/uapi/kvm.js';
 import { encodeStruct } from '../../../src/uapi/struct.js';
 import { vfioNr } from '../../../src/uapi/vfio.js';
@@ -97,3 +98,25 @@ export function errnoOf(r: SysfsOutcome): string | number | null {
   if (r.ok === true) return Number(r.ret);
   return r.ok;
 }
+
+/** errno and the site's function, or the return value and null */
+export function site(r: SysfsOutcome): [string | number | null, string | null] {
+  return [errnoOf(r), r.ok === false ? r.site.function : null];
+}
+
+/** little-endian words [value, width] into a staged buffer */
+export function words(f: VF, ws: [bigint, 4 | 8][]): bigint {
+  const b = new Uint8Array(ws.reduce((n, [, w]) => n + w, 0));
+  const v = new DataView(b.buffer);
+  let off = 0;
+  for (const [x, w] of ws) {
+    if (w === 4) v.setUint32(off, Number(x), true);
+    else v.setBigUint64(off, x, true);
+    off += w;
+  }
+  return f.k.stage(f.p, b);
+}
+
+/** an iommufd ioctl by name on fd */
+export const iofd = (f: VF, fd: number, name: string, arg: bigint) =>
+  f.k.ioctl(f.p, fd, iommufdNr(name), arg);

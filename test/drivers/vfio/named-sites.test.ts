@@ -5,8 +5,6 @@
 // attach while a vaddr is invalid.
 import { describe, expect, test } from 'vitest';
 import { PROT_READ, PROT_WRITE } from '../../../src/kernel/memory.js';
-import type { SysfsOutcome } from '../../../src/kernel/registry.js';
-import { iommufdNr } from '../../../src/uapi/iommufd.js';
 import { encodeStruct } from '../../../src/uapi/struct.js';
 import {
   VFIO_DMA_MAP_FLAG_VADDR,
@@ -14,31 +12,23 @@ import {
   vfio_iommu_type1_dma_map,
   vfio_iommu_type1_dma_unmap,
 } from '../../../src/uapi/vfio.js';
-import { attached, bindTo, errnoOf, io, open, setContainer, type VF, vfioKernel } from './helpers.js';
+import {
+  attached,
+  bindTo,
+  errnoOf,
+  io,
+  iofd,
+  open,
+  setContainer,
+  site,
+  type VF,
+  vfioKernel,
+  words,
+} from './helpers.js';
 
 const ULONG_MAX = (1n << 64n) - 1n;
 const RW = 6n; // IOMMU_IOAS_MAP_WRITEABLE | READABLE
 const FIXED = 1n;
-
-/** errno and the site's function, or the return value and null */
-function site(r: SysfsOutcome): [string | number | null, string | null] {
-  return [errnoOf(r), r.ok === false ? r.site.function : null];
-}
-
-/** little-endian words [value, width] into a staged buffer */
-function words(f: VF, ws: [bigint, 4 | 8][]): bigint {
-  const b = new Uint8Array(ws.reduce((n, [, w]) => n + w, 0));
-  const v = new DataView(b.buffer);
-  let off = 0;
-  for (const [x, w] of ws) {
-    if (w === 4) v.setUint32(off, Number(x), true);
-    else v.setBigUint64(off, x, true);
-    off += w;
-  }
-  return f.k.stage(f.p, b);
-}
-
-const iofd = (f: VF, fd: number, name: string, arg: bigint) => f.k.ioctl(f.p, fd, iommufdNr(name), arg);
 
 /** /dev/iommu with one IOAS, no device: the fd and the IOAS id */
 function ctxWithIoas(f: VF): { fd: number; id: bigint } {

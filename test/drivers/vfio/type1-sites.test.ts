@@ -9,18 +9,13 @@ import { Kernel } from '../../../src/kernel/kernel.js';
 import { DEFAULT_MACHINE } from '../../../src/kernel/machine.js';
 import { PROT_READ, PROT_WRITE } from '../../../src/kernel/memory.js';
 import { type KernelProfile, makeProfile } from '../../../src/kernel/profile.js';
-import type { SysfsOutcome } from '../../../src/kernel/registry.js';
 import { encodeStruct } from '../../../src/uapi/struct.js';
 import { vfio_iommu_type1_dma_map, vfio_iommu_type1_dma_unmap } from '../../../src/uapi/vfio.js';
-import { attached, errnoOf, io, type VF, vfioKernel } from './helpers.js';
+import { attached, io, site, type VF, vfioKernel } from './helpers.js';
 
 const RW = 3n;
 const VADDR = 4n;
 const MIB = 0x100000n;
-
-function site(r: SysfsOutcome): [string | number | null, string | null] {
-  return [errnoOf(r), r.ok === false ? r.site.function : null];
-}
 
 function guest(f: VF, size: bigint): bigint {
   const r = f.k.mmap(f.p, { size, prot: PROT_READ | PROT_WRITE, kind: 'anon' });
