@@ -42,7 +42,7 @@ const VDPA_MAP_SITE = 'vhost_vdpa_map: vhost_iotlb_add_range_ctx kmalloc map';
 const AS_ID = new WeakMap<VhostIotlb, number>();
 
 /** iotlb_to_asid */
-const asidOf = (_v: VhostVdpa, iotlb: VhostIotlb): number => AS_ID.get(iotlb) ?? 0;
+const asidOf = (iotlb: VhostIotlb): number => AS_ID.get(iotlb) ?? 0;
 
 /** vhost_vdpa_alloc_as / find_alloc_as: NULL (EINVAL for the caller) when asid >= nas */
 export function findAllocAs(k: Kernel, v: VhostVdpa, asid: number): VhostIotlb | undefined {
@@ -80,7 +80,7 @@ export function iotlbUnmap(v: VhostVdpa, iotlb: VhostIotlb, start: bigint, last:
 
 /** vhost_vdpa_unmap: then one set_map outside a batch (5.19–6.3: an emptied AS is freed) */
 export function vdpaUnmap(k: Kernel, v: VhostVdpa, iotlb: VhostIotlb, iova: bigint, size: bigint): void {
-  const asid = asidOf(v, iotlb);
+  const asid = asidOf(iotlb);
   iotlbUnmap(v, iotlb, iova, (iova + size - 1n) & U64_MAX, asid);
   if (v.sim.ops.setMap && !v.inBatch) v.sim.setMap(asid, iotlb, v.dev?.owner);
   if (freesEmptyAs(k) && !v.inBatch && iotlb.nmaps === 0) removeAs(v, asid);
@@ -113,7 +113,7 @@ function vdpaMap(
   if (added !== 'ok')
     return fail(added, 'vhost_vdpa_map', 'vhost_iotlb_add_range_ctx(iotlb, iova, iova + size - 1, ...)');
   const sim = v.sim;
-  const asid = asidOf(v, iotlb);
+  const asid = asidOf(iotlb);
   let r: Fail | null = null;
   if (sim.ops.dmaMap) r = sim.dmaMap(asid, iova, size, addr, perm, ctx.mm);
   else if (sim.ops.setMap) r = v.inBatch ? null : sim.setMap(asid, iotlb, ctx.mm);
@@ -248,7 +248,7 @@ function processRemap(ctx: CallCtx, v: VhostVdpa, iotlb: VhostIotlb, msg: IotlbM
   }
   if (!sim.ops.setMap && !sim.ops.dmaMap) return fail('EINVAL', fn, '!ops->set_map && !ops->dma_map');
   if (!sim.ops.setMap) return fail('EINVAL', fn, '!ops->set_map');
-  const asid = asidOf(v, iotlb);
+  const asid = asidOf(iotlb);
   // as written, before the address changes: the parent is sent the old address until the next set_map
   const e = v.inBatch ? null : sim.setMap(asid, iotlb, v.dev?.owner);
   if (e) return e;
