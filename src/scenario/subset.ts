@@ -140,7 +140,7 @@ class Reader {
       } else {
         if (i === this.pos) throw OUTSIDE; // "key:value" is a plain scalar in YAML, not a pair
         this.pos = i;
-        map[key] = this.lineValue(depth);
+        map[key] = this.value(depth, false);
         this.endOfLine();
       }
       if (!this.sameIndentNext(indent)) return nullProto(map);
@@ -201,7 +201,7 @@ class Reader {
         if (n < indent) return out;
       } else {
         this.pos = i;
-        out.push(this.lineValue(depth));
+        out.push(this.value(depth, false));
         this.endOfLine();
         if (!this.sameIndentNext(indent)) return out;
       }
@@ -253,18 +253,9 @@ class Reader {
     return k;
   }
 
-  /** a value that fits on the rest of the line: a flow collection, a quoted or a plain scalar */
-  lineValue(depth: number): unknown {
-    return this.value(depth, false);
-  }
-
-  flowValue(depth: number): unknown {
-    return this.value(depth, true);
-  }
-
   /**
-   * A node on one line. A plain scalar ends at the line end or a comment in block context; in a flow
-   * collection at ',' ']' '}'. A ':' that would start a pair, a '#', a bracket or a line end inside a
+   * A value that fits on the rest of the line: a flow collection, a quoted or a plain scalar. A plain
+   * scalar ends at the line end or a comment in block context, at ',' ']' '}' in a flow collection. A ':' that would start a pair, a '#', a bracket or a line end inside a
    * flow scalar, or "a: b: c" in a block, is outside the subset.
    */
   value(depth: number, inFlow: boolean): unknown {
@@ -328,9 +319,9 @@ class Reader {
         const k = this.flowKey();
         if (Object.hasOwn(map, k) || k === '__proto__') throw OUTSIDE;
         this.flowSpaces();
-        map[k] = this.flowValue(depth);
+        map[k] = this.value(depth, true);
       } else {
-        list.push(this.flowValue(depth));
+        list.push(this.value(depth, true));
       }
       this.flowSpaces();
       const c = t.charCodeAt(this.pos);
