@@ -126,6 +126,14 @@ export const FEATURES = {
     '"kvm/vfio: Rename kvm_vfio_group to prepare for accepting vfio device fd" (6.6; in Debian 6.1.192 as a backport): kvm_vfio_set_file / kvm_vfio_file_add / kvm_vfio_file_del decide what kvm_vfio_set_group / kvm_vfio_group_add / _del did',
   iommufd:
     'the iommufd subsystem (6.2, CONFIG_IOMMUFD): /dev/iommu with IOAS_ALLOC, IOAS_MAP / UNMAP, DESTROY',
+  'iommufd-hwpt-alloc':
+    '"iommufd: Add IOMMU_HWPT_ALLOC" and "iommufd: Add IOMMU_GET_HW_INFO" (6.6): iommufd_ioctl_ops grows to 0x8a, so nr 0x89 / 0x8a are iommufd commands and no longer go to iommufd_vfio_ioctl',
+  'iommufd-dirty-tracking':
+    '"iommufd: Add IOMMU_HWPT_SET_DIRTY_TRACKING" and "iommufd: Add IOMMU_HWPT_GET_DIRTY_BITMAP" (6.7; read in the 6.9 tree): the table grows to 0x8c',
+  'iommufd-hwpt-invalidate':
+    '"iommufd: Add IOMMU_HWPT_INVALIDATE" (6.8; read in the 6.9 tree): the table grows to 0x8d',
+  'iommufd-fault-queue':
+    '"iommufd: Add iommufd fault object" (6.11; read in Debian 6.12.117): IOMMU_FAULT_QUEUE_ALLOC, the table grows to 0x8e',
   'iommufd-compat-unmap-empty':
     'afb47765f923 "iommufd: Make vfio_compats unmap succeed if the range is already empty" (6.18, stable 6.12.59): compat UNMAP_DMA of nothing is 0, not ENOENT',
   'iommufd-vfio-container':
@@ -367,7 +375,10 @@ const VFIO_66: ProfileFeature[] = [
   'kvm-vfio-file',
   'kvm-vfio-file-names',
   'hot-reset-dev-id',
+  'iommufd-hwpt-alloc',
 ];
+/** 6.7 / 6.8's iommufd commands, in the 6.9 tree (and so in 6.10 and 6.12) */
+const IOMMUFD_69: ProfileFeature[] = ['iommufd-dirty-tracking', 'iommufd-hwpt-invalidate'];
 const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
   '3.19': [],
   '4.0': ['vfio-unbound-list'],
@@ -377,10 +388,12 @@ const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
   '6.1': [...VFIO_61, 'kvm-vfio-file-names'],
   '6.5': VFIO_65,
   '6.6': [...VFIO_66, 'hot-reset-info-partial-fill'],
-  '6.9': [...VFIO_66, 'hot-reset-info-partial-fill'],
-  '6.10': [...VFIO_66, 'hot-reset-info-kernel-buffer'],
+  '6.9': [...VFIO_66, ...IOMMUFD_69, 'hot-reset-info-partial-fill'],
+  '6.10': [...VFIO_66, ...IOMMUFD_69, 'hot-reset-info-kernel-buffer'],
   '6.12': [
     ...VFIO_66,
+    ...IOMMUFD_69,
+    'iommufd-fault-queue',
     'type1-paging-domain-alloc',
     'hot-reset-info-kernel-buffer',
     'hot-reset-groups-u32-count',
@@ -388,6 +401,8 @@ const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
   ],
   '6.12-iommufd-vfio-container': [
     ...VFIO_66,
+    ...IOMMUFD_69,
+    'iommufd-fault-queue',
     'type1-paging-domain-alloc',
     'hot-reset-info-kernel-buffer',
     'hot-reset-groups-u32-count',

@@ -5,6 +5,7 @@
 import type { CallCtx, FileOps, OpenFile } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Mm } from '../../kernel/memory.js';
+import type { ProfileFeature } from '../../kernel/profile.js';
 import type { DriverModule, Opened } from '../../kernel/registry.js';
 import { type Fail, fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
 import {
@@ -19,7 +20,7 @@ import {
   iommu_ioas_unmap,
   iommufdNr,
 } from '../../uapi/iommufd.js';
-import { readScalar, type StructDef, writeScalar } from '../../uapi/struct.js';
+import { readScalar, type StructDef } from '../../uapi/struct.js';
 import type { IommuGroup, PciDev } from '../pci/topology.js';
 import {
   type AccountMode,
@@ -36,6 +37,7 @@ import {
   unmapIova,
   unpinArea,
 } from './io-pagetable.js';
+import { getIoas, respond, type Ucmd } from './ucmd.js';
 import { iommufdVfioIoctl } from './vfio-compat.js';
 
 /** struct iopt_area with its iopt_pages: the user range behind it and how it is accounted */
@@ -220,70 +222,21 @@ export function detachDevice(k: Kernel, ictx: IommufdCtx, d: IommufdDevice): voi
   }
 }
 
-/** The ucmd: iommufd_fops_ioctl's size rules (§3.3), the struct read at the kernel's size. */
-function ucmd(ctx: CallCtx, arg: bigint, def: StructDef, min: number): Record<string, bigint> | Fail {
-  const fn = 'iommufd_fops_ioctl';
-  // get_user and check_zeroed_user's unsafe_get_user are no fault points; copy_from_user is
-  const h = ctx.proc.mm.readUser(arg, 4);
-  if (!h) return fail('EFAULT', fn, 'get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer)');
-  const size = new DataView(h.buffer).getUint32(0, true);
-  if (size < min) return fail('EINVAL', fn, 'ucmd.user_size < op->min_size');
-  if (size > def.size) {
-    // copy_struct_from_user: a larger struct must have a zero tail (checked up to 4 KiB here),
-    // checked before the copy
-    const tail = ctx.proc.mm.readUser(arg + BigInt(def.size), Math.min(size - def.size, 4096));
-    if (!tail) return fail('EFAULT', 'copy_struct_from_user', 'check_zeroed_user');
-    if (tail.some((x) => x !== 0)) return fail('E2BIG', 'copy_struct_from_user', 'check_zeroed_user() == 0');
-  }
-  const b = ctx.proc.mm.copyFromUser(arg, Math.min(size, def.size));
-  if (!b) return fail('EFAULT', 'copy_struct_from_user', 'copy_from_user');
-  const full = new Uint8Array(def.size);
-  full.set(b);
-  const o: Record<string, bigint> = {};
-  for (const f of def.fields) o[f.name] = readScalar(full, f.offset, f.type);
-  return o;
-}
-
-/** iommufd_ucmd_respond: copies back min(user size, kernel size) bytes. */
-function respond(ctx: CallCtx, arg: bigint, def: StructDef, v: Record<string, bigint>): SysResult {
-  // ucmd.user_size as read on entry (the re-read is vioctl's, not a kernel copy)
-  const h = ctx.proc.mm.readUser(arg, 4)!;
-  const size = new DataView(h.buffer).getUint32(0, true);
-  const b = new Uint8Array(def.size);
-  for (const f of def.fields) writeScalar(b, f.offset, f.type, v[f.name] ?? 0n);
-  if (!ctx.proc.mm.copyToUser(arg, b.subarray(0, Math.min(size, def.size))))
-    return fail('EFAULT', 'iommufd_ucmd_respond', 'copy_to_user');
-  return ok(0);
-}
-
-function isF(c: Record<string, bigint> | Fail): c is Fail {
-  return (c as Fail).ok === false;
-}
-
-function getIoas(ictx: IommufdCtx, id: bigint): Ioas | Fail {
-  const o = ictx.objects.get(Number(id));
-  if (o?.type !== 'ioas')
-    return fail('ENOENT', 'iommufd_get_ioas', 'iommufd_get_object(ictx, id, IOMMUFD_OBJ_IOAS)');
-  return o;
-}
-
-function ioasAlloc(ctx: CallCtx, ictx: IommufdCtx, arg: bigint): SysResult {
-  const c = ucmd(ctx, arg, iommu_ioas_alloc, IOMMUFD_MINSZ.ioas_alloc);
-  if (isF(c)) return c;
+function ioasAlloc(u: Ucmd): SysResult {
+  const { ctx, ictx, cmd: c } = u;
   if (c.flags) return fail('EOPNOTSUPP', 'iommufd_ioas_alloc_ioctl', 'cmd->flags');
   // iommufd_ioas_alloc → _iommufd_object_alloc: ERR_PTR(-ENOMEM), no id reserved
   if (ctx.k.allocFails(ctx.proc, '_iommufd_object_alloc: kzalloc ioas'))
     return fail('ENOMEM', '_iommufd_object_alloc', '!obj (kzalloc)');
   const ioas = newIoas(ictx);
-  const r = respond(ctx, arg, iommu_ioas_alloc, { ...c, out_ioas_id: BigInt(ioas.id) });
+  const r = respond(u, { ...c, out_ioas_id: BigInt(ioas.id) });
   if (!r.ok) ictx.objects.delete(ioas.id);
   return r;
 }
 
-function ioasMap(ctx: CallCtx, ictx: IommufdCtx, arg: bigint): SysResult {
+function ioasMap(u: Ucmd): SysResult {
+  const { ctx, ictx, cmd: c } = u;
   const fn = 'iommufd_ioas_map';
-  const c = ucmd(ctx, arg, iommu_ioas_map, IOMMUFD_MINSZ.ioas_map);
-  if (isF(c)) return c;
   const known = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE;
   if (c.flags! & ~known || c.__reserved) return fail('EOPNOTSUPP', fn, 'unknown flags || cmd->__reserved');
   if (c.iova! >= ULONG_MAX || c.length! >= ULONG_MAX)
@@ -313,14 +266,13 @@ function ioasMap(ctx: CallCtx, ictx: IommufdCtx, arg: bigint): SysResult {
     const a = insertArea(ctx.k, ictx, ioas, req, iova);
     if ('ok' in a) return a;
   }
-  return respond(ctx, arg, iommu_ioas_map, { ...c, iova });
+  return respond(u, { ...c, iova });
 }
 
 /** iommufd_ioas_unmap: unmap-all, or a range of which something must have been mapped (ENOENT). */
-function ioasUnmap(ctx: CallCtx, ictx: IommufdCtx, arg: bigint): SysResult {
+function ioasUnmap(u: Ucmd): SysResult {
+  const { ctx, ictx, cmd: c } = u;
   const fn = 'iommufd_ioas_unmap';
-  const c = ucmd(ctx, arg, iommu_ioas_unmap, IOMMUFD_MINSZ.ioas_unmap);
-  if (isF(c)) return c;
   const ioas = getIoas(ictx, c.ioas_id!);
   if ('ok' in ioas) return ioas;
   let r: ReturnType<typeof unmapAll>;
@@ -332,12 +284,11 @@ function ioasUnmap(ctx: CallCtx, ictx: IommufdCtx, arg: bigint): SysResult {
     if (!r.err && !r.unmapped) return fail('ENOENT', fn, '!unmapped');
   }
   if (r.err) return r.err;
-  return respond(ctx, arg, iommu_ioas_unmap, { ...c, length: r.unmapped });
+  return respond(u, { ...c, length: r.unmapped });
 }
 
-function destroy(ctx: CallCtx, ictx: IommufdCtx, arg: bigint): SysResult {
-  const c = ucmd(ctx, arg, iommu_destroy, IOMMUFD_MINSZ.destroy);
-  if (isF(c)) return c;
+function destroy(u: Ucmd): SysResult {
+  const { ictx, cmd: c } = u;
   const id = Number(c.id);
   const o = ictx.objects.get(id);
   const fn = 'iommufd_object_remove';
@@ -351,16 +302,113 @@ function destroy(ctx: CallCtx, ictx: IommufdCtx, arg: bigint): SysResult {
   return ok(0);
 }
 
+/** One entry of iommufd_ioctl_ops[]: the IOCTL_OP() of main.c. */
+export interface IommufdOp {
+  /** the ioctl's name in src/uapi/iommufd.ts (op->ioctl_num is its number) */
+  readonly name: string;
+  /** the profile feature whose change added the command to the table */
+  readonly feature: ProfileFeature;
+  /** op->min_size: offsetofend of the last mandatory field */
+  readonly min: number;
+  /** the struct at this profile: op->size is its size (some grew across releases) */
+  def(k: Kernel): StructDef;
+  execute(u: Ucmd): SysResult;
+}
+
+/** Commands vioctl does not model yet: the table entry exists (so the size rules run), the op does not. */
+function notModelled(name: string, def: StructDef, min: number, feature: ProfileFeature): IommufdOp {
+  return {
+    name,
+    feature,
+    min,
+    def: () => def,
+    execute: () => fail('ENOTTY', 'vioctl', `${name} is not modelled yet (the real kernel runs it)`),
+  };
+}
+
+/** iommufd_ioctl_ops[], indexed by _IOC_NR - IOMMUFD_CMD_BASE (CONFIG_IOMMUFD_TEST off: no TEST_CMD) */
+const OPS: readonly IommufdOp[] = [
+  {
+    name: 'IOMMU_DESTROY',
+    feature: 'iommufd',
+    min: IOMMUFD_MINSZ.destroy,
+    def: () => iommu_destroy,
+    execute: destroy,
+  },
+  {
+    name: 'IOMMU_IOAS_ALLOC',
+    feature: 'iommufd',
+    min: IOMMUFD_MINSZ.ioas_alloc,
+    def: () => iommu_ioas_alloc,
+    execute: ioasAlloc,
+  },
+  notModelled('IOMMU_IOAS_ALLOW_IOVAS', iommu_ioas_alloc, 0, 'iommufd'),
+  notModelled('IOMMU_IOAS_COPY', iommu_ioas_alloc, 0, 'iommufd'),
+  notModelled('IOMMU_IOAS_IOVA_RANGES', iommu_ioas_alloc, 0, 'iommufd'),
+  {
+    name: 'IOMMU_IOAS_MAP',
+    feature: 'iommufd',
+    min: IOMMUFD_MINSZ.ioas_map,
+    def: () => iommu_ioas_map,
+    execute: ioasMap,
+  },
+  {
+    name: 'IOMMU_IOAS_UNMAP',
+    feature: 'iommufd',
+    min: IOMMUFD_MINSZ.ioas_unmap,
+    def: () => iommu_ioas_unmap,
+    execute: ioasUnmap,
+  },
+  notModelled('IOMMU_OPTION', iommu_ioas_alloc, 0, 'iommufd'),
+  notModelled('IOMMU_VFIO_IOAS', iommu_ioas_alloc, 0, 'iommufd'),
+  notModelled('IOMMU_HWPT_ALLOC', iommu_ioas_alloc, 0, 'iommufd-hwpt-alloc'),
+  notModelled('IOMMU_GET_HW_INFO', iommu_ioas_alloc, 0, 'iommufd-hwpt-alloc'),
+  notModelled('IOMMU_HWPT_SET_DIRTY_TRACKING', iommu_ioas_alloc, 0, 'iommufd-dirty-tracking'),
+  notModelled('IOMMU_HWPT_GET_DIRTY_BITMAP', iommu_ioas_alloc, 0, 'iommufd-dirty-tracking'),
+  notModelled('IOMMU_HWPT_INVALIDATE', iommu_ioas_alloc, 0, 'iommufd-hwpt-invalidate'),
+  notModelled('IOMMU_FAULT_QUEUE_ALLOC', iommu_ioas_alloc, 0, 'iommufd-fault-queue'),
+];
+
+/** ARRAY_SIZE(iommufd_ioctl_ops) at this profile: the release's commands, which have no holes. */
+function tableSize(k: Kernel): number {
+  let n = 0;
+  while (n < OPS.length && k.profile.has(OPS[n]!.feature)) n++;
+  return n;
+}
+
+/**
+ * iommufd_fops_ioctl: nr outside the table goes to iommufd_vfio_ioctl; inside, get_user of the size
+ * (EFAULT), then op->ioctl_num != cmd (ENOIOCTLCMD, ENOTTY to the user), then size < min_size
+ * (EINVAL), then copy_struct_from_user (E2BIG for a non-zero tail past op->size, EFAULT).
+ */
 function iommufdIoctl(ctx: CallCtx, f: OpenFile<IommufdCtx>, cmd: number, arg: bigint): SysOutcome {
   const ictx = f.priv;
-  const nr = cmd & 0xff;
-  // nr below the iommufd range: the VFIO container ioctls, on every iommufd file (vfio.md §12.6)
-  if (nr < IOMMUFD_CMD_BASE) return iommufdVfioIoctl(ctx, ictx, cmd, arg);
-  if (cmd === iommufdNr('IOMMU_DESTROY')) return destroy(ctx, ictx, arg);
-  if (cmd === iommufdNr('IOMMU_IOAS_ALLOC')) return ioasAlloc(ctx, ictx, arg);
-  if (cmd === iommufdNr('IOMMU_IOAS_MAP')) return ioasMap(ctx, ictx, arg);
-  if (cmd === iommufdNr('IOMMU_IOAS_UNMAP')) return ioasUnmap(ctx, ictx, arg);
-  return fail('ENOTTY', 'iommufd_fops_ioctl', 'nr not in iommufd_ioctl_ops or op->ioctl_num != cmd');
+  const fn = 'iommufd_fops_ioctl';
+  const nr = (cmd & 0xff) - IOMMUFD_CMD_BASE;
+  // nr below the iommufd range or past the release's table: the VFIO container ioctls (vfio.md §12.6)
+  if (nr < 0 || nr >= tableSize(ctx.k)) return iommufdVfioIoctl(ctx, ictx, cmd, arg);
+  // get_user and check_zeroed_user's unsafe_get_user are no fault points; copy_from_user is
+  const h = ctx.proc.mm.readUser(arg, 4);
+  if (!h) return fail('EFAULT', fn, 'get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer)');
+  const userSize = new DataView(h.buffer, h.byteOffset, 4).getUint32(0, true);
+  const op = OPS[nr]!;
+  if (iommufdNr(op.name) !== cmd) return fail('ENOTTY', fn, 'op->ioctl_num != cmd (-ENOIOCTLCMD)');
+  if (userSize < op.min) return fail('EINVAL', fn, 'ucmd.user_size < op->min_size');
+  const def = op.def(ctx.k);
+  if (userSize > def.size) {
+    // copy_struct_from_user: a larger struct must have a zero tail (checked up to 4 KiB here),
+    // checked before the copy
+    const tail = ctx.proc.mm.readUser(arg + BigInt(def.size), Math.min(userSize - def.size, 4096));
+    if (!tail) return fail('EFAULT', 'copy_struct_from_user', 'check_zeroed_user');
+    if (tail.some((x) => x !== 0)) return fail('E2BIG', 'copy_struct_from_user', 'check_zeroed_user() == 0');
+  }
+  const b = ctx.proc.mm.copyFromUser(arg, Math.min(userSize, def.size));
+  if (!b) return fail('EFAULT', 'copy_struct_from_user', 'copy_from_user');
+  const full = new Uint8Array(def.size);
+  full.set(b);
+  const c: Record<string, bigint> = {};
+  for (const x of def.fields) c[x.name] = readScalar(full, x.offset, x.type);
+  return op.execute({ ctx, ictx, arg, userSize, def, cmd: c });
 }
 
 export const IOMMUFD_OPS: FileOps<IommufdCtx> = {
