@@ -35,6 +35,31 @@ export interface VdpaSpec {
   readonly mtu?: number;
 }
 
+/**
+ * The emulated VT-d unit's capability registers, as its DMAR_CAP_REG / DMAR_ECAP_REG read (what
+ * intel_iommu's iommu->cap / ->ecap hold and IOMMU_GET_HW_INFO reports).
+ */
+export interface IommuSpec {
+  readonly cap: bigint;
+  readonly ecap: bigint;
+}
+
+/**
+ * QEMU 7.2's intel-iommu with the oracle's options (`-device intel-iommu,intremap=on`, TCG;
+ * hw/i386/intel_iommu.c vtd_init, which 7.2 has not yet split into vtd_cap_init):
+ * cap = FRO (0x220 << 20) | NFR (DMAR_FRCD_REG_NR 1, so 0) | ND (6: 16-bit domain ids)
+ *     | MAMV (18 << 48) | PSI (bit 39) | SLLPS (bits 34, 35) | MGAW(39) ((39 - 1) << 16)
+ *     | DRAIN (bits 54, 55: dma-drain defaults on) | SAGAW_39bit (0x2 << 8: aw-bits defaults to 39)
+ *     = 0x00d2008c22260206;
+ * ecap = QI (bit 1) | IRO (0xf0 << 4) | IR (bit 3) and MHMV (15 << 20) for intremap=on
+ *      | PT (bit 6: "pt" defaults on) = 0x0000000000f00f4a.
+ * Off by default and so absent: caching-mode (CM), x-scalable-mode (SMTS, SRS, SLTS), snoop-control
+ * (SC), x-pasid-mode (PASID), device-iotlb (DT). EIM (bit 4) is uncertain: vtd_decide_config turns
+ * eim=auto on only when kvm_irqchip_in_kernel(); the oracle runs under TCG (README: nested KVM
+ * hangs), which leaves it off; its KVM mode (kernel-irqchip=split) would read 0xf00f5a.
+ */
+export const QEMU_VTD: IommuSpec = { cap: 0x00d2008c22260206n, ecap: 0x0000000000f00f4an };
+
 export interface Machine {
   readonly pci: readonly PciDeviceSpec[];
   readonly vdpa: readonly VdpaSpec[];
@@ -45,6 +70,8 @@ export interface Machine {
     /** the max_iotlb_entries module parameter of vhost, vhost_vdpa and vdpa_sim (each 2048 by default) */
     readonly max_iotlb_entries: number;
   };
+  /** the VT-d unit every PCI device sits behind (one DRHD with INCLUDE_ALL, as QEMU's q35 builds) */
+  readonly iommu: IommuSpec;
 }
 
 const dev = (
@@ -83,6 +110,7 @@ export const DEFAULT_MACHINE: Machine = {
   ],
   kvm: false,
   limits: { memlock: 8n << 20n, dma_entry_limit: 65535, max_iotlb_entries: 2048 },
+  iommu: QEMU_VTD,
 };
 
 export type MachinePath = readonly (string | number)[];
@@ -219,7 +247,7 @@ export function buildMachine(raw: unknown): Machine | MachineError {
   try {
     if (raw === undefined || raw === null) return DEFAULT_MACHINE;
     if (!isMap(raw)) throw new Bad([], 'machine: expected a map');
-    keys(raw, [], ['pci', 'vdpa', 'kvm', 'limits'], 'machine');
+    keys(raw, [], ['pci', 'vdpa', 'kvm', 'limits', 'iommu'], 'machine');
     let pci = DEFAULT_MACHINE.pci;
     if (raw.pci !== undefined) {
       if (!Array.isArray(raw.pci)) throw new Bad(['pci'], 'pci: expected a list of devices');
@@ -250,13 +278,27 @@ export function buildMachine(raw: unknown): Machine | MachineError {
       if (mie < 2) throw new Bad(['limits', 'max_iotlb_entries'], 'max_iotlb_entries: expected at least 2');
       limits = { memlock, dma_entry_limit: del, max_iotlb_entries: mie };
     }
+    let iommu = DEFAULT_MACHINE.iommu;
+    if (raw.iommu !== undefined) {
+      if (!isMap(raw.iommu)) throw new Bad(['iommu'], 'iommu: expected {cap, ecap}');
+      keys(raw.iommu, ['iommu'], ['cap', 'ecap'], 'iommu');
+      const reg = (k: 'cap' | 'ecap'): bigint => {
+        const v = (raw.iommu as Raw)[k];
+        if (v === undefined) return iommu[k];
+        const x = size(v);
+        if (x === undefined || x >= 1n << 64n)
+          throw new Bad(['iommu', k], `${k}: expected a 64-bit register value`);
+        return x;
+      };
+      iommu = { cap: reg('cap'), ecap: reg('ecap') };
+    }
     checkTopology(pci, raw.pci === undefined ? undefined : ['pci']);
     checkUnique(
       vdpa.map((d) => d.name),
       raw.vdpa === undefined ? undefined : ['vdpa'],
       'vDPA device name',
     );
-    return { pci, vdpa, kvm, limits };
+    return { pci, vdpa, kvm, limits, iommu };
   } catch (e) {
     if (e instanceof Bad) return { path: e.path, message: e.message };
     throw e;

@@ -132,6 +132,16 @@ export const FEATURES = {
     '"iommufd: Add IOMMU_HWPT_SET_DIRTY_TRACKING" and "iommufd: Add IOMMU_HWPT_GET_DIRTY_BITMAP" (6.7; read in the 6.9 tree): the table grows to 0x8c',
   'iommufd-hwpt-invalidate':
     '"iommufd: Add IOMMU_HWPT_INVALIDATE" (6.8; read in the 6.9 tree): the table grows to 0x8d',
+  'iommufd-hwpt-alloc-user-data':
+    '"iommufd: Add IOMMU_HWPT_ALLOC nesting" and "iommufd: Support allocating nested parent domain" (6.7; read in the 6.9 tree): iommu_hwpt_alloc grows to 40 bytes (data_type, data_len, data_uptr), flags NEST_PARENT / DIRTY_TRACKING reach ops->domain_alloc_user, pt_id may name a HWPT_PAGING (a nested HWPT) and any other or missing pt_id is EINVAL (6.6: iommufd_get_ioas ENOENT, flags EOPNOTSUPP)',
+  'iommufd-hw-info-capabilities':
+    '"iommufd: Add a flag to report the dirty tracking capability" (6.7; read in the 6.9 tree): iommu_hw_info grows to 40 bytes with out_capabilities (IOMMU_HW_CAP_DIRTY_TRACKING)',
+  'iommufd-hw-info-pasid':
+    '"iommufd: Extend IOMMU_GET_HW_INFO to report PASID capability" (6.13; in Debian 6.12.117): the __u32 __reserved becomes __u8 out_max_pasid_log2 + __u8 __reserved[3], so only bytes 29..31 must be zero',
+  'iommufd-hwpt-alloc-flag-checks':
+    'iommufd_hwpt_paging_alloc checks DIRTY_TRACKING against IOMMU_CAP_DIRTY_TRACKING and FAULT_ID_VALID with NEST_PARENT before allocating the object (read in Debian 6.12.117; not in the 6.9 tree; 6.10 assumed without, unverified)',
+  'iommufd-invalidate-bounds':
+    'iommufd_hwpt_invalidate bounds entry_len (<= PAGE_SIZE) and entry_num (<= 1 << 19), EINVAL (in Debian 6.12.117; the 6.9 tree checks only !data_uptr || !entry_len)',
   'iommufd-fault-queue':
     '"iommufd: Add iommufd fault object" (6.11; read in Debian 6.12.117): IOMMU_FAULT_QUEUE_ALLOC, the table grows to 0x8e',
   'iommufd-compat-unmap-empty':
@@ -378,7 +388,19 @@ const VFIO_66: ProfileFeature[] = [
   'iommufd-hwpt-alloc',
 ];
 /** 6.7 / 6.8's iommufd commands, in the 6.9 tree (and so in 6.10 and 6.12) */
-const IOMMUFD_69: ProfileFeature[] = ['iommufd-dirty-tracking', 'iommufd-hwpt-invalidate'];
+const IOMMUFD_69: ProfileFeature[] = [
+  'iommufd-dirty-tracking',
+  'iommufd-hwpt-invalidate',
+  'iommufd-hwpt-alloc-user-data',
+  'iommufd-hw-info-capabilities',
+];
+/** what Debian 6.12.117's iommufd has beyond the 6.9 tree and 6.11's fault queue */
+const IOMMUFD_612: ProfileFeature[] = [
+  'iommufd-fault-queue',
+  'iommufd-hw-info-pasid',
+  'iommufd-hwpt-alloc-flag-checks',
+  'iommufd-invalidate-bounds',
+];
 const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
   '3.19': [],
   '4.0': ['vfio-unbound-list'],
@@ -393,7 +415,7 @@ const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
   '6.12': [
     ...VFIO_66,
     ...IOMMUFD_69,
-    'iommufd-fault-queue',
+    ...IOMMUFD_612,
     'type1-paging-domain-alloc',
     'hot-reset-info-kernel-buffer',
     'hot-reset-groups-u32-count',
@@ -402,7 +424,7 @@ const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
   '6.12-iommufd-vfio-container': [
     ...VFIO_66,
     ...IOMMUFD_69,
-    'iommufd-fault-queue',
+    ...IOMMUFD_612,
     'type1-paging-domain-alloc',
     'hot-reset-info-kernel-buffer',
     'hot-reset-groups-u32-count',

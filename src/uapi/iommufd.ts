@@ -2,6 +2,7 @@
 // (v6.6+; vfio.md §2.1, §2.2, §11, §12). Like VFIO, iommufd encodes plain _IO(';', nr): the
 // struct is documented, not encoded, and every iommufd struct starts with `size`.
 import { type ArgShape, defineIoctl, type IoctlDef } from './ioctl-def.js';
+import { IOMMUFD_HWPT_IOCTLS } from './iommufd-hwpt.js';
 import { type StructDef, struct } from './struct.js';
 import { VFIO_BASE, VFIO_TYPE } from './vfio.js';
 
@@ -79,6 +80,7 @@ export const IOMMUFD_IOCTLS: readonly IoctlDef[] = [
   iommufd('IOMMU_IOAS_ALLOC', 1, iommu_ioas_alloc),
   iommufd('IOMMU_IOAS_MAP', 5, iommu_ioas_map),
   iommufd('IOMMU_IOAS_UNMAP', 6, iommu_ioas_unmap),
+  ...IOMMUFD_HWPT_IOCTLS,
   cdev('VFIO_DEVICE_BIND_IOMMUFD', 18, vfio_device_bind_iommufd),
   cdev('VFIO_DEVICE_ATTACH_IOMMUFD_PT', 19, vfio_device_attach_iommufd_pt),
   cdev('VFIO_DEVICE_DETACH_IOMMUFD_PT', 20, vfio_device_detach_iommufd_pt),

@@ -33,20 +33,33 @@ export function iovaAlignment(ictx: IommufdCtx, ioas: Ioas): bigint {
 export function reservedRanges(ictx: IommufdCtx, ioas: Ioas): [bigint, bigint][] {
   if (!ioasHasDomain(ictx, ioas)) return [];
   const out: [bigint, bigint][] = [];
-  let next = 0n;
-  for (const [s, e] of IOVA_RANGES) {
-    if (s > next) out.push([next, s - 1n]);
-    next = e + 1n;
-  }
-  out.push([next, ULONG_MAX]);
+  // the MSI window is the devices' (iopt_table_enforce_dev_resv_regions at attach): an explicit
+  // HWPT (IOMMU_HWPT_ALLOC) adds its domain, and so only the aperture, before any device attaches
+  if (ioasHasDevice(ictx, ioas)) out.push([MSI_WINDOW[0], MSI_WINDOW[1]]);
+  out.push([APERTURE_END + 1n, ULONG_MAX]);
   return out;
+}
+
+/** Some device is attached to a HWPT whose paging domain is built on the IOAS (its own, or a nested one's parent). */
+export function ioasHasDevice(ictx: IommufdCtx, ioas: Ioas): boolean {
+  for (const o of ictx.objects.values()) {
+    if (o.type !== 'device' || !o.hwpt) continue;
+    const paging = o.hwpt.type === 'hwpt' ? o.hwpt : o.hwpt.parent;
+    if (paging.ioas === ioas) return true;
+  }
+  return false;
 }
 
 /** The holes of the reserved tree, as the compat GET_INFO's IOVA_RANGE reports them. */
 export function iovaHoles(ictx: IommufdCtx, ioas: Ioas): [bigint, bigint][] {
-  const res = reservedRanges(ictx, ioas);
-  if (!res.length) return [[0n, ULONG_MAX]];
-  return IOVA_RANGES.map(([s, e]) => [s, e]);
+  const out: [bigint, bigint][] = [];
+  let next = 0n;
+  for (const [s, e] of reservedRanges(ictx, ioas)) {
+    if (s > next) out.push([next, s - 1n]);
+    next = e + 1n;
+  }
+  if (next <= ULONG_MAX) out.push([next, ULONG_MAX]);
+  return out;
 }
 
 const overlaps = (a: Area, s: bigint, e: bigint) => a.iova <= e && s <= a.iova + a.length - 1n;
@@ -318,26 +331,41 @@ const MSI_WINDOW: readonly [bigint, bigint] = [IOVA_RANGES[0]![1] + 1n, IOVA_RAN
 /** domain->geometry.aperture_end (aperture_start is 0) */
 const APERTURE_END = IOVA_RANGES[IOVA_RANGES.length - 1]![1];
 
+const hits = (ioas: Ioas, s: bigint, e: bigint) => ioas.areas.some((a) => overlaps(a, s, e));
+
 /**
- * The first domain of an IOAS, in the order iommufd_hwpt_paging_alloc takes with immediate_attach
- * (the auto domain of a device attach): iommufd_hw_pagetable_attach's
- * iopt_table_enforce_dev_resv_regions reserves the device's MSI window (iopt_reserve_iova
- * EADDRINUSE over an area), then iopt_table_add_domain checks the areas against the new
- * alignment (iopt_check_iova_alignment EADDRINUSE, only when it grows: not after TYPE1's
- * disable_large_pages), reserves what lies past the aperture (EADDRINUSE again), and
- * iopt_fill_domain pins every area, a failure undoing the pins made.
+ * iopt_table_enforce_dev_resv_regions of a device attach (iommufd_device_attach_reserved_iova):
+ * the device's MSI window is reserved, iopt_reserve_iova EADDRINUSE over an area.
  */
-export function addFirstDomain(k: Kernel, ioas: Ioas): Fail | null {
-  const hit = (s: bigint, e: bigint) => ioas.areas.some((a) => overlaps(a, s, e));
-  const rfn = 'iopt_reserve_iova';
-  if (hit(MSI_WINDOW[0], MSI_WINDOW[1]))
-    return fail('EADDRINUSE', rfn, 'iopt_area_iter_first(iopt, start, last): an area in the MSI window');
+export function enforceDevResv(ioas: Ioas): Fail | null {
+  if (hits(ioas, MSI_WINDOW[0], MSI_WINDOW[1]))
+    return fail(
+      'EADDRINUSE',
+      'iopt_reserve_iova',
+      'iopt_area_iter_first(iopt, start, last): an area in the MSI window',
+    );
+  return null;
+}
+
+/**
+ * iopt_table_add_domain of the IOAS's first domain: the areas checked against the new alignment
+ * (iopt_check_iova_alignment EADDRINUSE, only when it grows: not after TYPE1's
+ * disable_large_pages), what lies past the aperture reserved (EADDRINUSE again), and
+ * iopt_fill_domain pins every area, a failure undoing the pins made. A later domain of the same
+ * VT-d changes no alignment, reserves the same range and maps pages already pinned.
+ */
+export function addDomain(k: Kernel, first: boolean, ioas: Ioas): Fail | null {
+  if (!first) return null;
   if (!ioas.disableLargePages)
     for (const a of ioas.areas)
       if (a.iova % PAGE_SIZE || a.length % PAGE_SIZE || a.uptr % PAGE_SIZE)
         return fail('EADDRINUSE', 'iopt_check_iova_alignment', 'area not aligned to the domain page size');
-  if (hit(APERTURE_END + 1n, ULONG_MAX))
-    return fail('EADDRINUSE', rfn, 'iopt_area_iter_first(iopt, start, last): an area past aperture_end');
+  if (hits(ioas, APERTURE_END + 1n, ULONG_MAX))
+    return fail(
+      'EADDRINUSE',
+      'iopt_reserve_iova',
+      'iopt_area_iter_first(iopt, start, last): an area past aperture_end',
+    );
   const done: Area[] = [];
   // iopt_fill_domain walks the area tree in IOVA order
   for (const a of [...ioas.areas].sort((x, y) => (x.iova < y.iova ? -1 : 1))) {
@@ -349,6 +377,15 @@ export function addFirstDomain(k: Kernel, ioas: Ioas): Fail | null {
     done.push(a);
   }
   return null;
+}
+
+/**
+ * The first domain of an IOAS, in the order iommufd_hwpt_paging_alloc takes with immediate_attach
+ * (the auto domain of a device attach): iommufd_hw_pagetable_attach's reserved regions, then
+ * iopt_table_add_domain.
+ */
+export function addFirstDomain(k: Kernel, ioas: Ioas): Fail | null {
+  return enforceDevResv(ioas) ?? addDomain(k, true, ioas);
 }
 
 /** iopt_table_remove_domain of the last domain: the pages are unpinned. */

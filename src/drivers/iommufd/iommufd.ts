@@ -22,11 +22,13 @@ import {
 } from '../../uapi/iommufd.js';
 import { readScalar, type StructDef } from '../../uapi/struct.js';
 import type { IommuGroup, PciDev } from '../pci/topology.js';
+import { HWPT_OPS } from './hwpt-ops.js';
 import {
   type AccountMode,
-  addFirstDomain,
+  addDomain,
   allocIova,
   checkPages,
+  enforceDevResv,
   insertArea,
   ioasHasDomain,
   mapAllocFails,
@@ -39,6 +41,7 @@ import {
 } from './io-pagetable.js';
 import { getIoas, respond, type Ucmd } from './ucmd.js';
 import { iommufdVfioIoctl } from './vfio-compat.js';
+import { allocPagingDomain, type DmarDomain, intelAttachChecks } from './vtd.js';
 
 /** struct iopt_area with its iopt_pages: the user range behind it and how it is accounted */
 export interface Area {
@@ -60,19 +63,39 @@ export interface Ioas {
   /** iopt->disable_large_pages: set by the compat SET_IOMMU(VFIO_TYPE1_IOMMU) */
   disableLargePages: boolean;
 }
+/** IOMMUFD_OBJ_HWPT_PAGING (6.6: IOMMUFD_OBJ_HW_PAGETABLE): a paging domain built on an IOAS */
 export interface Hwpt {
   readonly type: 'hwpt';
   readonly id: number;
   readonly ioas: Ioas;
   readonly devices: Set<IommufdDevice>;
+  /** hwpt_paging->auto_domain: made by an attach to an IOAS, and destroyed with its last device */
+  readonly autoDomain: boolean;
+  readonly domain: DmarDomain;
+}
+/** IOMMUFD_OBJ_HWPT_NESTED: a stage-1 domain over a NEST_PARENT paging HWPT (hwpt-ops.ts) */
+export interface HwptNested {
+  readonly type: 'hwpt-nested';
+  readonly id: number;
+  readonly parent: Hwpt;
+  readonly devices: Set<IommufdDevice>;
+  readonly domain: DmarDomain;
+  /** hwpt->fault: the fault object IOMMU_HWPT_FAULT_ID_VALID named */
+  readonly fault: FaultObject | null;
+}
+/** IOMMUFD_OBJ_FAULT (6.11): its fd holds a users reference while open */
+export interface FaultObject {
+  readonly type: 'fault';
+  readonly id: number;
+  fileOpen: boolean;
 }
 export interface IommufdDevice {
   readonly type: 'device';
   readonly id: number;
   readonly pci: PciDev;
-  hwpt: Hwpt | null;
+  hwpt: Hwpt | HwptNested | null;
 }
-export type IommufdObject = Ioas | Hwpt | IommufdDevice;
+export type IommufdObject = Ioas | Hwpt | HwptNested | FaultObject | IommufdDevice;
 
 export interface IommufdCtx {
   /** the file number of /dev/iommu (or of /dev/vfio/vfio it provides), for diagnostics */
@@ -96,7 +119,7 @@ export function newIoas(ictx: IommufdCtx): Ioas {
 }
 
 /** xa_alloc(XA_FLAGS_ALLOC1, xa_limit_31b): the lowest free id from 1 (eda175dfe248). */
-function allocId(ictx: IommufdCtx): number {
+export function allocId(ictx: IommufdCtx): number {
   let n = 1;
   while (ictx.objects.has(n)) n++;
   return n;
@@ -162,10 +185,57 @@ export function unbindDevice(k: Kernel, ictx: IommufdCtx, d: IommufdDevice): voi
   }
 }
 
+/** The paging HWPT a HWPT is built on (find_hwpt_paging): itself, or a nested one's parent. */
+export function hwptPaging(h: Hwpt | HwptNested): Hwpt {
+  return h.type === 'hwpt' ? h : h.parent;
+}
+
+/** igroup->hwpt: the HWPT the device's iommu group is attached to in this context */
+function groupHwpt(ictx: IommufdCtx, d: IommufdDevice): Hwpt | HwptNested | null {
+  for (const x of ictx.objects.values())
+    if (x.type === 'device' && x !== d && x.pci.group === d.pci.group && x.hwpt) return x.hwpt;
+  return null;
+}
+
 /**
- * iommufd_device_attach / _replace (vfio_iommufd_physical_attach_ioas): an IOAS id gets the
- * auto-domain HWPT (an existing one of that IOAS, else a new one), whose id is returned; a HWPT id
- * attaches directly; any other object is EINVAL; a group already on another HWPT is EINVAL.
+ * iommufd_hw_pagetable_attach: the group on another HWPT EINVAL; the device's reserved regions on
+ * the paging HWPT's IOAS (EADDRINUSE); for the group's first device iommufd_hwpt_attach_device:
+ * the handle's kzalloc, a fault HWPT's iommufd_fault_iopf_enable (intel_iommu_enable_iopf: the
+ * emulated devices have no ATS / PRI, -ENODEV), then the VT-d attach (vtd.ts).
+ */
+function hwptAttach(
+  k: Kernel,
+  ictx: IommufdCtx,
+  d: IommufdDevice,
+  hwpt: Hwpt | HwptNested,
+  mm: Mm,
+): Fail | null {
+  const cur = groupHwpt(ictx, d);
+  if (cur && cur !== hwpt)
+    return fail(
+      'EINVAL',
+      'iommufd_hw_pagetable_attach',
+      'idev->igroup->hwpt != NULL && idev->igroup->hwpt != hwpt',
+    );
+  const e = enforceDevResv(hwptPaging(hwpt).ioas);
+  if (e) return e;
+  if (!cur) {
+    if (k.fault.alloc(mm, 'iommufd_hwpt_attach_device: kzalloc handle'))
+      return fail('ENOMEM', 'iommufd_hwpt_attach_device', '!handle (kzalloc)');
+    if (hwpt.type === 'hwpt-nested' && hwpt.fault)
+      return fail('ENODEV', 'intel_iommu_enable_iopf', '!info->ats_enabled || !info->pri_supported');
+    const v = intelAttachChecks(k, hwpt.domain);
+    if (v) return v;
+  }
+  return null;
+}
+
+/**
+ * iommufd_device_attach / _replace (vfio_iommufd_physical_attach_ioas): an explicit HWPT (paging or
+ * nested) attaches directly; an IOAS id gets an auto-domain HWPT of that IOAS (an existing one, an
+ * EINVAL from it meaning "try the next"), else a new one (iommufd_hwpt_paging_alloc with
+ * immediate_attach: object, domain, attach, iopt_table_add_domain), whose id is returned; any other
+ * object is EINVAL. Explicit HWPTs are never picked for an IOAS id.
  */
 export function attachDevice(
   k: Kernel,
@@ -177,49 +247,78 @@ export function attachDevice(
   const fn = 'iommufd_device_change_pt';
   const o = ictx.objects.get(ptId);
   if (!o) return fail('ENOENT', 'iommufd_get_object', 'xa_load(&ictx->objects, id) == NULL');
-  let hwpt: Hwpt | undefined;
-  if (o.type === 'hwpt') hwpt = o;
-  else if (o.type === 'ioas') {
-    hwpt = [...ictx.objects.values()].find((x): x is Hwpt => x.type === 'hwpt' && x.ioas === o);
-  } else return fail('EINVAL', fn, 'pt_obj->type is neither IOMMUFD_OBJ_IOAS nor a HWPT');
-  // every device of one iommu group must share the HWPT (igroup->hwpt)
-  for (const x of ictx.objects.values()) {
-    if (x.type !== 'device' || x === d || x.pci.group !== d.pci.group || !x.hwpt) continue;
-    if (hwpt && x.hwpt !== hwpt) return fail('EINVAL', fn, 'igroup->hwpt && igroup->hwpt != hwpt');
-    if (!hwpt) return fail('EINVAL', fn, 'igroup->hwpt is not the IOAS auto domain');
+  if (o.type !== 'hwpt' && o.type !== 'hwpt-nested' && o.type !== 'ioas')
+    return fail('EINVAL', fn, 'pt_obj->type is neither IOMMUFD_OBJ_IOAS nor a HWPT');
+  // the vfio cdev's second ATTACH is iommufd_device_replace: the same HWPT is a no-op, another one
+  // is attached before the old one is let go (an auto domain then goes with its last device)
+  const old = d.hwpt;
+  if (old && (old === o || (o.type === 'ioas' && old.type === 'hwpt' && old.autoDomain && old.ioas === o)))
+    return old.id;
+  const r = attachNew(k, ictx, d, o, mm);
+  if (typeof r === 'number' && old) {
+    old.devices.delete(d);
+    if (old.type === 'hwpt' && old.autoDomain && old.devices.size === 0) destroyHwpt(k, ictx, old);
   }
-  if (!hwpt) {
-    const ioas = o as Ioas;
-    // iommufd_hwpt_paging_alloc: the object, then the domain (intel's alloc_domain kzalloc), each
-    // -ENOMEM before iopt_table_add_domain (out_abort: the object destroyed, its id freed)
-    if (k.fault.alloc(mm, '_iommufd_object_alloc: kzalloc hwpt_paging'))
-      return fail('ENOMEM', '_iommufd_object_alloc', '!obj (kzalloc)');
-    if (k.fault.alloc(mm, 'iommufd_hwpt_paging_alloc: intel alloc_domain kzalloc'))
-      return fail('ENOMEM', 'iommufd_hwpt_paging_alloc', 'IS_ERR(hwpt->domain)');
-    // the IOAS's first domain reserves ranges and pins what is mapped (io-pagetable.ts)
-    if (!ioasHasDomain(ictx, ioas)) {
-      const e = addFirstDomain(k, ioas);
+  return r;
+}
+
+function attachNew(
+  k: Kernel,
+  ictx: IommufdCtx,
+  d: IommufdDevice,
+  o: Ioas | Hwpt | HwptNested,
+  mm: Mm,
+): number | Fail {
+  let hwpt: Hwpt | HwptNested | undefined;
+  if (o.type !== 'ioas') {
+    const e = hwptAttach(k, ictx, d, o, mm);
+    if (e) return e;
+    hwpt = o;
+  } else {
+    for (const x of ictx.objects.values()) {
+      if (x.type !== 'hwpt' || !x.autoDomain || x.ioas !== o) continue;
+      const e = hwptAttach(k, ictx, d, x, mm);
+      if (e?.errno === 'EINVAL') continue;
       if (e) return e;
+      hwpt = x;
+      break;
     }
-    hwpt = { type: 'hwpt', id: allocId(ictx), ioas, devices: new Set() };
-    ictx.objects.set(hwpt.id, hwpt);
+    if (!hwpt) {
+      // iommufd_hwpt_paging_alloc: the object, then the domain, each -ENOMEM; then the immediate
+      // attach and iopt_table_add_domain (out_abort: the object destroyed, its id freed)
+      if (k.fault.alloc(mm, '_iommufd_object_alloc: kzalloc hwpt_paging'))
+        return fail('ENOMEM', '_iommufd_object_alloc', '!obj (kzalloc)');
+      const domain = allocPagingDomain(k, mm);
+      if ('ok' in domain) return domain;
+      const first = !ioasHasDomain(ictx, o);
+      const fresh: Hwpt = { type: 'hwpt', id: 0, ioas: o, devices: new Set(), autoDomain: true, domain };
+      const e = hwptAttach(k, ictx, d, fresh, mm) ?? addDomain(k, first, o);
+      if (e) return e;
+      hwpt = { ...fresh, id: allocId(ictx) };
+      ictx.objects.set(hwpt.id, hwpt);
+    }
   }
-  if (d.hwpt && d.hwpt !== hwpt) detachDevice(k, ictx, d);
   d.hwpt = hwpt;
   hwpt.devices.add(d);
   return hwpt.id;
 }
 
-/** iommufd_device_detach: an auto-created HWPT goes with its last device. */
+/**
+ * iommufd_device_detach: the device's reserved regions go; an auto-domain HWPT goes with its last
+ * device (iommufd_hw_pagetable_put), an explicit one stays until IOMMU_DESTROY.
+ */
 export function detachDevice(k: Kernel, ictx: IommufdCtx, d: IommufdDevice): void {
   const h = d.hwpt;
   if (!h) return;
   h.devices.delete(d);
   d.hwpt = null;
-  if (h.devices.size === 0) {
-    ictx.objects.delete(h.id);
-    if (!ioasHasDomain(ictx, h.ioas)) removeLastDomain(k, h.ioas);
-  }
+  if (h.type === 'hwpt' && h.autoDomain && h.devices.size === 0) destroyHwpt(k, ictx, h);
+}
+
+/** iommufd_hwpt_paging_destroy: iopt_table_remove_domain; the last domain of the IOAS unpins. */
+export function destroyHwpt(k: Kernel, ictx: IommufdCtx, h: Hwpt): void {
+  ictx.objects.delete(h.id);
+  if (!ioasHasDomain(ictx, h.ioas)) removeLastDomain(k, h.ioas);
 }
 
 function ioasAlloc(u: Ucmd): SysResult {
@@ -287,18 +386,34 @@ function ioasUnmap(u: Ucmd): SysResult {
   return respond(u, { ...c, length: r.unmapped });
 }
 
+/** The users a DESTROY finds besides the xarray's own: refcount_dec_if_one fails with any. */
+function inUse(ictx: IommufdCtx, o: IommufdObject): boolean {
+  const all = [...ictx.objects.values()];
+  switch (o.type) {
+    case 'device':
+      return true; // the vfio driver holds it until iommufd_device_unbind
+    case 'hwpt':
+      return o.devices.size > 0 || all.some((x) => x.type === 'hwpt-nested' && x.parent === o);
+    case 'hwpt-nested':
+      return o.devices.size > 0;
+    case 'ioas':
+      return all.some((x) => x.type === 'hwpt' && x.ioas === o);
+    case 'fault':
+      return o.fileOpen || all.some((x) => x.type === 'hwpt-nested' && x.fault === o);
+  }
+}
+
 function destroy(u: Ucmd): SysResult {
-  const { ictx, cmd: c } = u;
+  const { ctx, ictx, cmd: c } = u;
   const id = Number(c.id);
   const o = ictx.objects.get(id);
   const fn = 'iommufd_object_remove';
   if (!o) return fail('ENOENT', fn, 'xa_load(&ictx->objects, id) == NULL');
-  const busy =
-    o.type === 'device' ||
-    (o.type === 'hwpt' && o.devices.size > 0) ||
-    (o.type === 'ioas' && [...ictx.objects.values()].some((x) => x.type === 'hwpt' && x.ioas === o));
-  if (busy) return fail('EBUSY', fn, 'refcount_dec_if_one(&obj->users) failed: the object is in use');
-  ictx.objects.delete(id);
+  if (inUse(ictx, o))
+    return fail('EBUSY', fn, 'refcount_dec_if_one(&obj->users) failed: the object is in use');
+  if (o.type === 'hwpt') destroyHwpt(ctx.k, ictx, o);
+  else ictx.objects.delete(id);
+  if (ictx.vfioIoas === o) ictx.vfioIoas = null;
   return ok(0);
 }
 
@@ -361,12 +476,7 @@ const OPS: readonly IommufdOp[] = [
   },
   notModelled('IOMMU_OPTION', iommu_ioas_alloc, 0, 'iommufd'),
   notModelled('IOMMU_VFIO_IOAS', iommu_ioas_alloc, 0, 'iommufd'),
-  notModelled('IOMMU_HWPT_ALLOC', iommu_ioas_alloc, 0, 'iommufd-hwpt-alloc'),
-  notModelled('IOMMU_GET_HW_INFO', iommu_ioas_alloc, 0, 'iommufd-hwpt-alloc'),
-  notModelled('IOMMU_HWPT_SET_DIRTY_TRACKING', iommu_ioas_alloc, 0, 'iommufd-dirty-tracking'),
-  notModelled('IOMMU_HWPT_GET_DIRTY_BITMAP', iommu_ioas_alloc, 0, 'iommufd-dirty-tracking'),
-  notModelled('IOMMU_HWPT_INVALIDATE', iommu_ioas_alloc, 0, 'iommufd-hwpt-invalidate'),
-  notModelled('IOMMU_FAULT_QUEUE_ALLOC', iommu_ioas_alloc, 0, 'iommufd-fault-queue'),
+  ...HWPT_OPS,
 ];
 
 /** ARRAY_SIZE(iommufd_ioctl_ops) at this profile: the release's commands, which have no holes. */
