@@ -295,6 +295,36 @@ const deviceStep: fc.Arbitrary<VStep> = fc.oneof(
   },
 );
 
+/** the HWPT-family commands (0x89..0x8e): ids, flags and data lengths around the valid ones */
+const objId = fc.bigInt({ min: 0n, max: 6n });
+const hwptStep: fc.Arbitrary<VStep> = fc.oneof(
+  ioctlStep(
+    'IOMMU_HWPT_ALLOC',
+    fc.record({
+      flags: fc.constantFrom(0n, 0n, 1n, 2n, 4n, 5n),
+      dev_id: objId,
+      pt_id: objId,
+      data_type: fc.constantFrom(0n, 0n, 1n),
+      data_len: fc.constantFrom(0n, 0n, 24n),
+      fault_id: objId,
+    }),
+  ),
+  ioctlStep('IOMMU_GET_HW_INFO', fc.record({ dev_id: objId, data_len: fc.constantFrom(0n, 24n) })),
+  ioctlStep(
+    'IOMMU_HWPT_SET_DIRTY_TRACKING',
+    fc.record({ flags: fc.constantFrom(0n, 1n, 2n), hwpt_id: objId }),
+  ),
+  ioctlStep(
+    'IOMMU_HWPT_GET_DIRTY_BITMAP',
+    fc.record({ hwpt_id: objId, iova: iovaArb, length: sizeArb, page_size: fc.constantFrom(0n, 0x1000n) }),
+  ),
+  ioctlStep(
+    'IOMMU_HWPT_INVALIDATE',
+    fc.record({ hwpt_id: objId, entry_len: fc.constantFrom(0n, 24n), entry_num: fc.constantFrom(0n, 1n) }),
+  ),
+  ioctlStep('IOMMU_FAULT_QUEUE_ALLOC', fc.constantFrom(undefined, { flags: 1n })),
+);
+
 const iommufdStep: fc.Arbitrary<VStep> = fc.oneof(
   { arbitrary: ioctlStep('IOMMU_IOAS_ALLOC'), weight: 3 },
   { arbitrary: ioasMap, weight: 4 },
@@ -319,6 +349,7 @@ const iommufdStep: fc.Arbitrary<VStep> = fc.oneof(
     weight: 3,
   },
   ioctlStep('VFIO_DEVICE_DETACH_IOMMUFD_PT'),
+  { arbitrary: hwptStep, weight: 3 },
 );
 
 const kvmStep: fc.Arbitrary<VStep> = fc.oneof(
