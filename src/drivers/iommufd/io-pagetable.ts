@@ -379,15 +379,6 @@ export function addDomain(k: Kernel, first: boolean, ioas: Ioas): Fail | null {
   return null;
 }
 
-/**
- * The first domain of an IOAS, in the order iommufd_hwpt_paging_alloc takes with immediate_attach
- * (the auto domain of a device attach): iommufd_hw_pagetable_attach's reserved regions, then
- * iopt_table_add_domain.
- */
-export function addFirstDomain(k: Kernel, ioas: Ioas): Fail | null {
-  return enforceDevResv(ioas) ?? addDomain(k, true, ioas);
-}
-
 /** iopt_table_remove_domain of the last domain: the pages are unpinned. */
 export function removeLastDomain(k: Kernel, ioas: Ioas): void {
   for (const a of ioas.areas) unpinArea(k, a);

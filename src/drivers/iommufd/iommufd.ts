@@ -202,6 +202,10 @@ function groupHwpt(ictx: IommufdCtx, d: IommufdDevice): Hwpt | HwptNested | null
  * the paging HWPT's IOAS (EADDRINUSE); for the group's first device iommufd_hwpt_attach_device:
  * the handle's kzalloc, a fault HWPT's iommufd_fault_iopf_enable (intel_iommu_enable_iopf: the
  * emulated devices have no ATS / PRI, -ENODEV), then the VT-d attach (vtd.ts).
+ * With `old` (the device is attached: the vfio cdev's second ATTACH is iommufd_device_replace)
+ * iommufd_device_do_replace instead: no group check (the group moves), the reserved regions only
+ * for another IOAS, then iommufd_hwpt_replace_device (handle, iopf when only the new HWPT has a
+ * fault object, the VT-d attach).
  */
 function hwptAttach(
   k: Kernel,
@@ -209,20 +213,24 @@ function hwptAttach(
   d: IommufdDevice,
   hwpt: Hwpt | HwptNested,
   mm: Mm,
+  old: Hwpt | HwptNested | null,
 ): Fail | null {
-  const cur = groupHwpt(ictx, d);
-  if (cur && cur !== hwpt)
+  const cur = old ?? groupHwpt(ictx, d);
+  if (!old && cur && cur !== hwpt)
     return fail(
       'EINVAL',
       'iommufd_hw_pagetable_attach',
       'idev->igroup->hwpt != NULL && idev->igroup->hwpt != hwpt',
     );
-  const e = enforceDevResv(hwptPaging(hwpt).ioas);
-  if (e) return e;
-  if (!cur) {
-    if (k.fault.alloc(mm, 'iommufd_hwpt_attach_device: kzalloc handle'))
-      return fail('ENOMEM', 'iommufd_hwpt_attach_device', '!handle (kzalloc)');
-    if (hwpt.type === 'hwpt-nested' && hwpt.fault)
+  if (!old || hwptPaging(old).ioas !== hwptPaging(hwpt).ioas) {
+    const e = enforceDevResv(hwptPaging(hwpt).ioas);
+    if (e) return e;
+  }
+  if (!cur || old) {
+    const fn = old ? 'iommufd_hwpt_replace_device' : 'iommufd_hwpt_attach_device';
+    if (k.fault.alloc(mm, `${fn}: kzalloc handle`)) return fail('ENOMEM', fn, '!handle (kzalloc)');
+    const fault = (h: Hwpt | HwptNested | null) => h?.type === 'hwpt-nested' && h.fault !== null;
+    if (fault(hwpt) && !fault(old))
       return fail('ENODEV', 'intel_iommu_enable_iopf', '!info->ats_enabled || !info->pri_supported');
     const v = intelAttachChecks(k, hwpt.domain);
     if (v) return v;
@@ -233,9 +241,10 @@ function hwptAttach(
 /**
  * iommufd_device_attach / _replace (vfio_iommufd_physical_attach_ioas): an explicit HWPT (paging or
  * nested) attaches directly; an IOAS id gets an auto-domain HWPT of that IOAS (an existing one, an
- * EINVAL from it meaning "try the next"), else a new one (iommufd_hwpt_paging_alloc with
- * immediate_attach: object, domain, attach, iopt_table_add_domain), whose id is returned; any other
- * object is EINVAL. Explicit HWPTs are never picked for an IOAS id.
+ * EINVAL from it meaning "try the next"), else a new one (iommufd_hwpt_paging_alloc: object,
+ * domain, then for an attach the immediate attach before iopt_table_add_domain, for a replace
+ * iopt_table_add_domain before it), whose id is returned; any other object is EINVAL. Explicit
+ * HWPTs are never picked for an IOAS id.
  */
 export function attachDevice(
   k: Kernel,
@@ -249,13 +258,13 @@ export function attachDevice(
   if (!o) return fail('ENOENT', 'iommufd_get_object', 'xa_load(&ictx->objects, id) == NULL');
   if (o.type !== 'hwpt' && o.type !== 'hwpt-nested' && o.type !== 'ioas')
     return fail('EINVAL', fn, 'pt_obj->type is neither IOMMUFD_OBJ_IOAS nor a HWPT');
-  // the vfio cdev's second ATTACH is iommufd_device_replace: the same HWPT is a no-op, another one
-  // is attached before the old one is let go (an auto domain then goes with its last device)
+  // a replace onto the group's own HWPT is a no-op (hwpt == igroup->hwpt)
   const old = d.hwpt;
   if (old && (old === o || (o.type === 'ioas' && old.type === 'hwpt' && old.autoDomain && old.ioas === o)))
     return old.id;
-  const r = attachNew(k, ictx, d, o, mm);
+  const r = attachNew(k, ictx, d, o, mm, old);
   if (typeof r === 'number' && old) {
+    // iommufd_hw_pagetable_put of the old HWPT: an auto domain goes with its last device
     old.devices.delete(d);
     if (old.type === 'hwpt' && old.autoDomain && old.devices.size === 0) destroyHwpt(k, ictx, old);
   }
@@ -268,32 +277,43 @@ function attachNew(
   d: IommufdDevice,
   o: Ioas | Hwpt | HwptNested,
   mm: Mm,
+  old: Hwpt | HwptNested | null,
 ): number | Fail {
   let hwpt: Hwpt | HwptNested | undefined;
   if (o.type !== 'ioas') {
-    const e = hwptAttach(k, ictx, d, o, mm);
+    const e = hwptAttach(k, ictx, d, o, mm, old);
     if (e) return e;
     hwpt = o;
   } else {
     for (const x of ictx.objects.values()) {
       if (x.type !== 'hwpt' || !x.autoDomain || x.ioas !== o) continue;
-      const e = hwptAttach(k, ictx, d, x, mm);
+      const e = hwptAttach(k, ictx, d, x, mm, old);
       if (e?.errno === 'EINVAL') continue;
       if (e) return e;
       hwpt = x;
       break;
     }
     if (!hwpt) {
-      // iommufd_hwpt_paging_alloc: the object, then the domain, each -ENOMEM; then the immediate
-      // attach and iopt_table_add_domain (out_abort: the object destroyed, its id freed)
+      // iommufd_hwpt_paging_alloc: the object, then the domain, each -ENOMEM (out_abort: the
+      // object destroyed, its id freed, the domain out of the IOAS again)
       if (k.fault.alloc(mm, '_iommufd_object_alloc: kzalloc hwpt_paging'))
         return fail('ENOMEM', '_iommufd_object_alloc', '!obj (kzalloc)');
       const domain = allocPagingDomain(k, mm);
       if ('ok' in domain) return domain;
       const first = !ioasHasDomain(ictx, o);
       const fresh: Hwpt = { type: 'hwpt', id: 0, ioas: o, devices: new Set(), autoDomain: true, domain };
-      const e = hwptAttach(k, ictx, d, fresh, mm) ?? addDomain(k, first, o);
-      if (e) return e;
+      if (old) {
+        const e = addDomain(k, first, o);
+        if (e) return e;
+        const a = hwptAttach(k, ictx, d, fresh, mm, old);
+        if (a) {
+          if (first) removeLastDomain(k, o);
+          return a;
+        }
+      } else {
+        const e = hwptAttach(k, ictx, d, fresh, mm, old) ?? addDomain(k, first, o);
+        if (e) return e;
+      }
       hwpt = { ...fresh, id: allocId(ictx) };
       ictx.objects.set(hwpt.id, hwpt);
     }

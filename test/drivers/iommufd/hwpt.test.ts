@@ -278,6 +278,37 @@ describe('iommufd_hwpt_alloc @ 6.12 (default VT-d: ecap 0xf00f4a, no SMTS)', () 
   });
 });
 
+describe('iommufd_device_replace @ 6.12 (a second VFIO_DEVICE_ATTACH_IOMMUFD_PT)', () => {
+  test('iommufd_device_do_replace @ 6.12: the same HWPT is a no-op; another IOAS with an area in the MSI window EADDRINUSE and the old attachment stays; a new auto domain is added before the replace', () => {
+    const c = setup(kernel('6.12'));
+    const h = hwptAlloc(c, { pt: c.ioas }).id;
+    expect(attach(c, h)).toEqual({ r: [0, null], pt: h });
+    expect(attach(c, h)).toEqual({ r: [0, null], pt: h });
+    const a = words(c, [
+      [12n, 4],
+      [0n, 4],
+      [0n, 4],
+    ]);
+    expect(errnoOf(iofd(c, c.fd, 'IOMMU_IOAS_ALLOC', a))).toBe(0);
+    const ioas2 = u32(c, a, 8);
+    const va = guest(c, 0x10000n);
+    const c2 = { ...c, ioas: ioas2 };
+    expect(map(c2, va, 0x1000n, 0xfee00000n)).toEqual([0, null]);
+    expect(attach(c, ioas2).r).toEqual(['EADDRINUSE', 'iopt_reserve_iova']);
+    // nothing was made on ioas2 and the device is still on h
+    expect(destroy(c, h)).toEqual(['EBUSY', 'iommufd_object_remove']);
+    expect(destroy(c, ioas2)).toEqual([0, null]);
+    // onto the first IOAS's auto domain: object, domain, (no new iopt domain), then the handle
+    c.k.fault.armStep(c.p.mm, 4); // copy_from_user of the attach, kzalloc hwpt_paging, alloc_domain, handle
+    expect(attach(c, c.ioas).r).toEqual(['ENOMEM', 'iommufd_hwpt_replace_device']);
+    c.k.fault.disarmStep();
+    const auto = attach(c, c.ioas);
+    expect(auto.r).toEqual([0, null]);
+    expect(auto.pt).not.toBe(h);
+    expect(destroy(c, h)).toEqual([0, null]);
+  });
+});
+
 describe('iommufd_hwpt_alloc @ 6.12 with nesting (ecap SMTS | NEST)', () => {
   const nestKernel = () => setup(kernel('6.12', QEMU_VTD.ecap | SMTS | NEST));
   /** struct iommu_hwpt_vtd_s1 {flags, pgtbl_addr, addr_width, __reserved} */
