@@ -140,6 +140,8 @@ export const FEATURES = {
     '"iommufd: Extend IOMMU_GET_HW_INFO to report PASID capability" (6.13; in Debian 6.12.117): the __u32 __reserved becomes __u8 out_max_pasid_log2 + __u8 __reserved[3], so only bytes 29..31 must be zero',
   'iommufd-hwpt-alloc-flag-checks':
     'iommufd_hwpt_paging_alloc checks DIRTY_TRACKING against IOMMU_CAP_DIRTY_TRACKING and FAULT_ID_VALID with NEST_PARENT before allocating the object (read in Debian 6.12.117; not in the 6.9 tree; 6.10 assumed without, unverified)',
+  'iommufd-dirty-bitmap-length-check':
+    'iommufd_check_iova_range refuses length 0 first (EINVAL; in Debian 6.12.117). The 6.9 tree has no such check: length - 1 wraps, so a non-zero iova is EOVERFLOW and iova 0 passes',
   'iommufd-invalidate-bounds':
     'iommufd_hwpt_invalidate bounds entry_len (<= PAGE_SIZE) and entry_num (<= 1 << 19), EINVAL (in Debian 6.12.117; the 6.9 tree checks only !data_uptr || !entry_len)',
   'iommufd-fault-queue':
@@ -400,6 +402,7 @@ const IOMMUFD_612: ProfileFeature[] = [
   'iommufd-hw-info-pasid',
   'iommufd-hwpt-alloc-flag-checks',
   'iommufd-invalidate-bounds',
+  'iommufd-dirty-bitmap-length-check',
 ];
 const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
   '3.19': [],

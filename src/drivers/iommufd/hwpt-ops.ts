@@ -265,8 +265,10 @@ function getDirtyBitmap(u: Ucmd): SysResult {
   if ('ok' in h) return h;
   const fn = 'iommufd_check_iova_range';
   const { iova, length, page_size: ps } = c as Record<'iova' | 'length' | 'page_size', bigint>;
-  if (!length) return fail('EINVAL', fn, '!bitmap->length');
-  const last = iova + length - 1n;
+  if (!length && ctx.k.profile.has('iommufd-dirty-bitmap-length-check'))
+    return fail('EINVAL', fn, '!bitmap->length');
+  // u64 arithmetic: length 0 (6.9) makes length - 1 U64_MAX
+  const last = iova + ((length - 1n) & ULONG_MAX);
   if (last > ULONG_MAX) return fail('EOVERFLOW', fn, 'check_add_overflow(bitmap->iova, bitmap->length - 1)');
   const pg = iovaAlignment(ictx, h.ioas);
   const end = (last + 1n) & ULONG_MAX;

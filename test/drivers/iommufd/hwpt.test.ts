@@ -552,6 +552,14 @@ describe('dirty tracking @ 6.12 (ecap SMTS | SLADS | SMPWC: ssads_supported)', (
     c.k.fault.disarmStep();
   });
 
+  test('iommufd_check_iova_range @ 6.9: no length check; length - 1 wraps: EOVERFLOW for a non-zero iova, success at iova 0', () => {
+    const c = setup(kernel('6.9', QEMU_VTD.ecap | SMTS | SLADS | SMPWC));
+    const dirty = hwptAlloc(c, { size: 40n, pt: c.ioas, flags: 2n }).id;
+    const d = { hwpt: dirty, iova: 0x100000n, length: 0n, ps: 0x1000n, data: 0x10n };
+    expect(getDirty(c, d)).toEqual(['EOVERFLOW', 'iommufd_check_iova_range']);
+    expect(getDirty(c, { ...d, iova: 0n })).toEqual([0, null]);
+  });
+
   test('iommufd_get_hw_info @ 6.12: out_capabilities has IOMMU_HW_CAP_DIRTY_TRACKING with ssads_supported', () => {
     const c = dirtyKernel();
     const { r, a } = hwInfo(c, {});
