@@ -16,8 +16,13 @@ import {
   IOMMUFD_MINSZ,
   iommu_destroy,
   iommu_ioas_alloc,
+  iommu_ioas_allow_iovas,
+  iommu_ioas_copy,
+  iommu_ioas_iova_ranges,
   iommu_ioas_map,
   iommu_ioas_unmap,
+  iommu_option,
+  iommu_vfio_ioas,
   iommufdNr,
 } from '../../uapi/iommufd.js';
 import { readScalar, type StructDef } from '../../uapi/struct.js';
@@ -33,6 +38,7 @@ import {
   unmapIova,
   unpinArea,
 } from './io-pagetable.js';
+import { ioasAllowIovas, ioasCopy, ioasIovaRanges, option, vfioIoas } from './ioas-ops.js';
 import { getIoas, respond, type Ucmd } from './ucmd.js';
 import { iommufdVfioIoctl } from './vfio-compat.js';
 
@@ -346,9 +352,27 @@ const OPS: readonly IommufdOp[] = [
     def: () => iommu_ioas_alloc,
     execute: ioasAlloc,
   },
-  notModelled('IOMMU_IOAS_ALLOW_IOVAS', iommu_ioas_alloc, 0, 'iommufd'),
-  notModelled('IOMMU_IOAS_COPY', iommu_ioas_alloc, 0, 'iommufd'),
-  notModelled('IOMMU_IOAS_IOVA_RANGES', iommu_ioas_alloc, 0, 'iommufd'),
+  {
+    name: 'IOMMU_IOAS_ALLOW_IOVAS',
+    feature: 'iommufd',
+    min: IOMMUFD_MINSZ.ioas_allow_iovas,
+    def: () => iommu_ioas_allow_iovas,
+    execute: ioasAllowIovas,
+  },
+  {
+    name: 'IOMMU_IOAS_COPY',
+    feature: 'iommufd',
+    min: IOMMUFD_MINSZ.ioas_copy,
+    def: () => iommu_ioas_copy,
+    execute: ioasCopy,
+  },
+  {
+    name: 'IOMMU_IOAS_IOVA_RANGES',
+    feature: 'iommufd',
+    min: IOMMUFD_MINSZ.ioas_iova_ranges,
+    def: () => iommu_ioas_iova_ranges,
+    execute: ioasIovaRanges,
+  },
   {
     name: 'IOMMU_IOAS_MAP',
     feature: 'iommufd',
@@ -363,8 +387,20 @@ const OPS: readonly IommufdOp[] = [
     def: () => iommu_ioas_unmap,
     execute: ioasUnmap,
   },
-  notModelled('IOMMU_OPTION', iommu_ioas_alloc, 0, 'iommufd'),
-  notModelled('IOMMU_VFIO_IOAS', iommu_ioas_alloc, 0, 'iommufd'),
+  {
+    name: 'IOMMU_OPTION',
+    feature: 'iommufd',
+    min: IOMMUFD_MINSZ.option,
+    def: () => iommu_option,
+    execute: option,
+  },
+  {
+    name: 'IOMMU_VFIO_IOAS',
+    feature: 'iommufd',
+    min: IOMMUFD_MINSZ.vfio_ioas,
+    def: () => iommu_vfio_ioas,
+    execute: vfioIoas,
+  },
   notModelled('IOMMU_HWPT_ALLOC', iommu_ioas_alloc, 0, 'iommufd-hwpt-alloc'),
   notModelled('IOMMU_GET_HW_INFO', iommu_ioas_alloc, 0, 'iommufd-hwpt-alloc'),
   notModelled('IOMMU_HWPT_SET_DIRTY_TRACKING', iommu_ioas_alloc, 0, 'iommufd-dirty-tracking'),
