@@ -148,6 +148,10 @@ export const FEATURES = {
     '"iommufd: Add iommufd fault object" (6.11; read in Debian 6.12.117): IOMMU_FAULT_QUEUE_ALLOC, the table grows to 0x8e',
   'iommufd-compat-unmap-empty':
     'afb47765f923 "iommufd: Make vfio_compats unmap succeed if the range is already empty" (6.18, stable 6.12.59): compat UNMAP_DMA of nothing is 0, not ENOENT',
+  'iommufd-map-needs-prot':
+    '"iommufd: Do not allow creating areas without READ or WRITE" (6.10; absent from the 6.9 tree, present in Debian 6.12.117, the 6.10 release UNVERIFIED): IOAS_MAP and IOAS_COPY with neither READABLE nor WRITEABLE are EINVAL before the IOAS lookup (before it, such an area was made)',
+  'iommufd-alloc-iova-align-clamp':
+    '"iommufd: Prevent ALIGN() overflow" (stable 6.12.y, in Debian 6.12.117): iopt_alloc_iova caps the IOVA alignment at HPAGE_SIZE and __alloc_iova_check_range refuses an aligned start that overflows or reaches the span\'s last byte',
   'iommufd-vfio-container':
     'a build option, not a release: CONFIG_IOMMUFD_VFIO_CONTAINER=y (so CONFIG_VFIO_CONTAINER=n): iommufd serves /dev/vfio/vfio (vfio_compat.c)',
   'hot-reset-dev-id':
@@ -414,7 +418,7 @@ const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
   '6.5': VFIO_65,
   '6.6': [...VFIO_66, 'hot-reset-info-partial-fill'],
   '6.9': [...VFIO_66, ...IOMMUFD_69, 'hot-reset-info-partial-fill'],
-  '6.10': [...VFIO_66, ...IOMMUFD_69, 'hot-reset-info-kernel-buffer'],
+  '6.10': [...VFIO_66, ...IOMMUFD_69, 'hot-reset-info-kernel-buffer', 'iommufd-map-needs-prot'],
   '6.12': [
     ...VFIO_66,
     ...IOMMUFD_69,
@@ -423,6 +427,8 @@ const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
     'hot-reset-info-kernel-buffer',
     'hot-reset-groups-u32-count',
     'iommufd-compat-unmap-empty',
+    'iommufd-map-needs-prot',
+    'iommufd-alloc-iova-align-clamp',
   ],
   '6.12-iommufd-vfio-container': [
     ...VFIO_66,
@@ -432,6 +438,8 @@ const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
     'hot-reset-info-kernel-buffer',
     'hot-reset-groups-u32-count',
     'iommufd-compat-unmap-empty',
+    'iommufd-map-needs-prot',
+    'iommufd-alloc-iova-align-clamp',
     'iommufd-vfio-container',
   ],
 };

@@ -9,6 +9,7 @@ import { readScalar, SCALAR_SIZE, type Scalar, type StructDef, writeScalar } fro
 import { IFNAMSIZ, IFREQ_SIZE } from '../uapi/tun.js';
 import { vhost_memory, vhost_memory_region } from '../uapi/vhost.js';
 import { isMap } from './compile.js';
+import { iovaRangesOut } from './iommufd-args.js';
 import type { YamlPath } from './load.js';
 import type { OutValue } from './run-result.js';
 import type { ProcState, Runtime } from './runtime.js';
@@ -256,6 +257,8 @@ export function buildArg(
       );
       if (argsz && documented) writeScalar(buf, 0, 'u32', BigInt(shape.def.size));
       fillStruct(rt, ps, shape.def, arg, ap, buf);
+      if (def.name === 'IOMMU_IOAS_IOVA_RANGES')
+        return stage(buf, reads, iovaRangesOut(ps, shape.def, buf, structOut));
       return stage(buf, reads, (b) => structOut(shape.def, b));
     }
     case 'custom':

@@ -222,6 +222,14 @@ const VFIO: Entry[] = [
   ['IOMMU_IOAS_MAP_FIXED_IOVA', 1 << 0],
   ['IOMMU_IOAS_MAP_WRITEABLE', 1 << 1],
   ['IOMMU_IOAS_MAP_READABLE', 1 << 2],
+  // enum iommufd_option, enum iommufd_option_ops, enum iommufd_vfio_ioas_op
+  ['IOMMU_OPTION_RLIMIT_MODE', 0],
+  ['IOMMU_OPTION_HUGE_PAGES', 1],
+  ['IOMMU_OPTION_OP_SET', 0],
+  ['IOMMU_OPTION_OP_GET', 1],
+  ['IOMMU_VFIO_IOAS_GET', 0],
+  ['IOMMU_VFIO_IOAS_SET', 1],
+  ['IOMMU_VFIO_IOAS_CLEAR', 2],
   // include/uapi/linux/kvm.h: the kvm-vfio device (v6.6 renames GROUP to FILE, keeping the old names)
   ['KVM_DEV_TYPE_VFIO', 4],
   ['KVM_DEV_VFIO_FILE', 1],

@@ -18,6 +18,35 @@ export const iommu_ioas_alloc = struct('iommu_ioas_alloc', [
   ['flags', 'u32'],
   ['out_ioas_id', 'u32'],
 ]);
+/** struct iommu_iova_range: the elements of the arrays at allowed_iovas */
+export const iommu_iova_range = struct('iommu_iova_range', [
+  ['start', 'u64'],
+  ['last', 'u64'],
+]);
+export const iommu_ioas_allow_iovas = struct('iommu_ioas_allow_iovas', [
+  ['size', 'u32'],
+  ['ioas_id', 'u32'],
+  ['num_iovas', 'u32'],
+  ['__reserved', 'u32'],
+  ['allowed_iovas', 'u64', 'pointer'],
+]);
+export const iommu_ioas_copy = struct('iommu_ioas_copy', [
+  ['size', 'u32'],
+  ['flags', 'u32'],
+  ['dst_ioas_id', 'u32'],
+  ['src_ioas_id', 'u32'],
+  ['length', 'u64'],
+  ['dst_iova', 'u64'],
+  ['src_iova', 'u64'],
+]);
+export const iommu_ioas_iova_ranges = struct('iommu_ioas_iova_ranges', [
+  ['size', 'u32'],
+  ['ioas_id', 'u32'],
+  ['num_iovas', 'u32'],
+  ['__reserved', 'u32'],
+  ['allowed_iovas', 'u64', 'pointer'],
+  ['out_iova_alignment', 'u64'],
+]);
 export const iommu_ioas_map = struct('iommu_ioas_map', [
   ['size', 'u32'],
   ['flags', 'u32'],
@@ -32,6 +61,21 @@ export const iommu_ioas_unmap = struct('iommu_ioas_unmap', [
   ['ioas_id', 'u32'],
   ['iova', 'u64'],
   ['length', 'u64'],
+]);
+
+export const iommu_option = struct('iommu_option', [
+  ['size', 'u32'],
+  ['option_id', 'u32'],
+  ['op', 'u16'],
+  ['__reserved', 'u16'],
+  ['object_id', 'u32'],
+  ['val64', 'u64'],
+]);
+export const iommu_vfio_ioas = struct('iommu_vfio_ioas', [
+  ['size', 'u32'],
+  ['ioas_id', 'u32'],
+  ['op', 'u16'],
+  ['__reserved', 'u16'],
 ]);
 
 /** struct vfio_device_bind_iommufd (v6.6, before the token extension): 16 bytes */
@@ -55,13 +99,33 @@ export const vfio_device_detach_iommufd_pt = struct('vfio_device_detach_iommufd_
 export const IOMMUFD_MINSZ = {
   destroy: 8,
   ioas_alloc: 12,
+  /** offsetofend(allowed_iovas) */
+  ioas_allow_iovas: 24,
+  /** offsetofend(src_iova) */
+  ioas_copy: 40,
+  /** offsetofend(out_iova_alignment) */
+  ioas_iova_ranges: 32,
   ioas_map: 40,
   ioas_unmap: 24,
+  /** offsetofend(val64) */
+  option: 24,
+  /** offsetofend(__reserved) */
+  vfio_ioas: 12,
 } as const;
 
 export const IOMMU_IOAS_MAP_FIXED_IOVA = 1n;
 export const IOMMU_IOAS_MAP_WRITEABLE = 2n;
 export const IOMMU_IOAS_MAP_READABLE = 4n;
+
+/** enum iommufd_option and enum iommufd_option_ops */
+export const IOMMU_OPTION_RLIMIT_MODE = 0n;
+export const IOMMU_OPTION_HUGE_PAGES = 1n;
+export const IOMMU_OPTION_OP_SET = 0n;
+export const IOMMU_OPTION_OP_GET = 1n;
+/** enum iommufd_vfio_ioas_op */
+export const IOMMU_VFIO_IOAS_GET = 0n;
+export const IOMMU_VFIO_IOAS_SET = 1n;
+export const IOMMU_VFIO_IOAS_CLEAR = 2n;
 
 /** vfio_pci_hot_reset_info.flags (v6.6) and the special devids of vfio_pci_dependent_device */
 export const VFIO_PCI_HOT_RESET_FLAG_DEV_ID = 1;
@@ -78,8 +142,13 @@ const cdev = (name: string, n: number, def: StructDef): IoctlDef =>
 export const IOMMUFD_IOCTLS: readonly IoctlDef[] = [
   iommufd('IOMMU_DESTROY', 0, iommu_destroy),
   iommufd('IOMMU_IOAS_ALLOC', 1, iommu_ioas_alloc),
+  iommufd('IOMMU_IOAS_ALLOW_IOVAS', 2, iommu_ioas_allow_iovas),
+  iommufd('IOMMU_IOAS_COPY', 3, iommu_ioas_copy),
+  iommufd('IOMMU_IOAS_IOVA_RANGES', 4, iommu_ioas_iova_ranges),
   iommufd('IOMMU_IOAS_MAP', 5, iommu_ioas_map),
   iommufd('IOMMU_IOAS_UNMAP', 6, iommu_ioas_unmap),
+  iommufd('IOMMU_OPTION', 7, iommu_option),
+  iommufd('IOMMU_VFIO_IOAS', 8, iommu_vfio_ioas),
   ...IOMMUFD_HWPT_IOCTLS,
   cdev('VFIO_DEVICE_BIND_IOMMUFD', 18, vfio_device_bind_iommufd),
   cdev('VFIO_DEVICE_ATTACH_IOMMUFD_PT', 19, vfio_device_attach_iommufd_pt),

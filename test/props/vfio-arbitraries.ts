@@ -325,6 +325,34 @@ const hwptStep: fc.Arbitrary<VStep> = fc.oneof(
   ioctlStep('IOMMU_FAULT_QUEUE_ALLOC', fc.constantFrom(undefined, { flags: 1n })),
 );
 
+/** IOAS_ALLOW_IOVAS / IOAS_IOVA_RANGES: an iommu_iova_range array in the guest memory or a literal */
+const iovaRangesStep = (req: string): fc.Arbitrary<VStep> =>
+  fc
+    .record({
+      p: pick,
+      fd: fdArb,
+      ioas: fc.bigInt({ min: 0n, max: 4n }),
+      num: fc.oneof(fc.bigInt({ min: 0n, max: 3n }), fc.constant(0xffffffffn)),
+      ptr: vaddrArb,
+    })
+    .map(({ p, fd, ioas, num, ptr }) => ({
+      p,
+      s: io(req, fd, { ioas_id: ioas, num_iovas: num, allowed_iovas: ptr.v }),
+      ...(ptr.needs ? { needs: ptr.needs } : {}),
+    }));
+
+const ioasCopy = ioctlStep(
+  'IOMMU_IOAS_COPY',
+  fc.record({
+    flags: fc.oneof(fc.constantFrom(7n, 6n, 5n, 4n, 1n), fc.bigInt({ min: 0n, max: 15n })),
+    src_ioas_id: fc.bigInt({ min: 0n, max: 4n }),
+    dst_ioas_id: fc.bigInt({ min: 0n, max: 4n }),
+    length: sizeArb,
+    src_iova: iovaArb,
+    dst_iova: iovaArb,
+  }),
+);
+
 const iommufdStep: fc.Arbitrary<VStep> = fc.oneof(
   { arbitrary: ioctlStep('IOMMU_IOAS_ALLOC'), weight: 3 },
   { arbitrary: ioasMap, weight: 4 },
@@ -340,6 +368,28 @@ const iommufdStep: fc.Arbitrary<VStep> = fc.oneof(
     weight: 3,
   },
   { arbitrary: ioctlStep('IOMMU_DESTROY', fc.record({ id: fc.bigInt({ min: 0n, max: 5n }) })), weight: 2 },
+  { arbitrary: iovaRangesStep('IOMMU_IOAS_ALLOW_IOVAS'), weight: 2 },
+  { arbitrary: iovaRangesStep('IOMMU_IOAS_IOVA_RANGES'), weight: 2 },
+  { arbitrary: ioasCopy, weight: 3 },
+  {
+    arbitrary: ioctlStep(
+      'IOMMU_OPTION',
+      fc.record({
+        option_id: fc.bigInt({ min: 0n, max: 2n }),
+        op: fc.bigInt({ min: 0n, max: 2n }),
+        object_id: fc.bigInt({ min: 0n, max: 4n }),
+        val64: fc.bigInt({ min: 0n, max: 2n }),
+      }),
+    ),
+    weight: 2,
+  },
+  {
+    arbitrary: ioctlStep(
+      'IOMMU_VFIO_IOAS',
+      fc.record({ op: fc.bigInt({ min: 0n, max: 3n }), ioas_id: fc.bigInt({ min: 0n, max: 4n }) }),
+    ),
+    weight: 2,
+  },
   { arbitrary: ioctlStep('VFIO_DEVICE_BIND_IOMMUFD', fc.record({ iommufd: fdBig })), weight: 3 },
   {
     arbitrary: ioctlStep(

@@ -105,6 +105,8 @@ const ALLOWED: Record<string, readonly string[]> = {
     'ENODEV',
     'E2BIG',
     'EBADF',
+    'EMSGSIZE',
+    'EADDRINUSE',
   ],
   'ioctl kvm': ['EINVAL', 'ENOTTY', 'EFAULT', 'ENOMEM'],
   'ioctl kvm-vm': ['EINVAL', 'ENOTTY', 'EFAULT', 'ENODEV', 'EEXIST', 'ENOMEM', 'EBUSY'],

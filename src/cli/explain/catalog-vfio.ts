@@ -51,6 +51,12 @@ const IOAS_MAP = 'IOMMU_IOAS_MAP';
 const IOAS = [IOMMU, '{ioctl: IOMMU_IOAS_ALLOC, fd: i, save: {ioas: out_ioas_id}}', MEM];
 const ioasMap = (fields: string) => `{ioctl: ${IOAS_MAP}, fd: i, arg: {${fields}}}`;
 const FIXED_RW = 'flags: [IOMMU_IOAS_MAP_FIXED_IOVA, IOMMU_IOAS_MAP_READABLE, IOMMU_IOAS_MAP_WRITEABLE]';
+const ALLOW = 'IOMMU_IOAS_ALLOW_IOVAS';
+const COPY = 'IOMMU_IOAS_COPY';
+const RANGES = 'IOMMU_IOAS_IOVA_RANGES';
+const OPTION = 'IOMMU_OPTION';
+const VFIO_IOAS = 'IOMMU_VFIO_IOAS';
+const iommufdCall = (name: string, fields: string) => `{ioctl: ${name}, fd: i, arg: {${fields}}}`;
 
 const BIND_IOMMUFD = 'VFIO_DEVICE_BIND_IOMMUFD';
 const CDEV = '{open: /dev/vfio/devices/vfio0, as: dev}';
@@ -253,6 +259,71 @@ export const VFIO_PROBES: readonly Probe[] = [
   ]),
   // (no 'user_va not mapped' probe: with no device attached there is no domain to fill, so IOAS_MAP
   // pins nothing and succeeds; the fault surfaces at the attach)
+
+  probe(ALLOW, '__reserved set', 'iommufd_ioas_allow_iovas', [
+    ...IOAS,
+    iommufdCall(ALLOW, 'ioas_id: $ioas, __reserved: 1'),
+  ]),
+  probe(ALLOW, 'no IOAS of that id', 'iommufd_get_ioas', [...IOAS, iommufdCall(ALLOW, 'ioas_id: 99')]),
+  probe(ALLOW, 'the ranges cannot be read', 'iommufd_ioas_load_iovas', [
+    ...IOAS,
+    iommufdCall(ALLOW, 'ioas_id: $ioas, num_iovas: 1, allowed_iovas: 0'),
+  ]),
+  probe(ALLOW, 'a range with start >= last', 'iommufd_ioas_load_iovas', [
+    ...IOAS,
+    iommufdCall(ALLOW, 'ioas_id: $ioas, num_iovas: 1, allowed_iovas: $m'),
+  ]),
+
+  probe(COPY, 'unknown flags', 'iommufd_ioas_copy', [...IOAS, iommufdCall(COPY, 'flags: 8')]),
+  probe(COPY, 'length >= ULONG_MAX', 'iommufd_ioas_copy', [
+    ...IOAS,
+    iommufdCall(COPY, 'flags: [IOMMU_IOAS_MAP_READABLE], length: 0xffffffffffffffff'),
+  ]),
+  // before "iommufd: Do not allow creating areas without READ or WRITE" the source IOAS comes next
+  probe(
+    COPY,
+    'neither READABLE nor WRITEABLE',
+    ['iommufd_ioas_copy', 'iommufd_get_ioas'],
+    [...IOAS, iommufdCall(COPY, 'src_ioas_id: 99')],
+  ),
+  probe(COPY, 'nothing mapped at src_iova', 'iopt_get_pages', [
+    ...IOAS,
+    iommufdCall(COPY, 'flags: [IOMMU_IOAS_MAP_READABLE], src_ioas_id: $ioas, dst_ioas_id: $ioas, length: 4K'),
+  ]),
+
+  probe(RANGES, '__reserved set', 'iommufd_ioas_iova_ranges', [
+    ...IOAS,
+    iommufdCall(RANGES, 'ioas_id: $ioas, __reserved: 1'),
+  ]),
+  probe(RANGES, 'no IOAS of that id', 'iommufd_get_ioas', [...IOAS, iommufdCall(RANGES, 'ioas_id: 99')]),
+  probe(RANGES, 'num_iovas below the count of ranges', 'iommufd_ioas_iova_ranges', [
+    ...IOAS,
+    iommufdCall(RANGES, 'ioas_id: $ioas, num_iovas: 0'),
+  ]),
+
+  probe(OPTION, 'an unknown option_id', 'iommufd_option', [IOMMU, iommufdCall(OPTION, 'option_id: 2')]),
+  probe(OPTION, 'RLIMIT_MODE with an object_id', 'iommufd_option_rlimit_mode', [
+    IOMMU,
+    iommufdCall(OPTION, 'option_id: IOMMU_OPTION_RLIMIT_MODE, op: IOMMU_OPTION_OP_GET, object_id: 1'),
+  ]),
+  probe(OPTION, 'RLIMIT_MODE set while objects exist', 'iommufd_option_rlimit_mode', [
+    ...IOAS,
+    iommufdCall(OPTION, 'option_id: IOMMU_OPTION_RLIMIT_MODE, op: IOMMU_OPTION_OP_SET, val64: 1'),
+  ]),
+  probe(OPTION, 'HUGE_PAGES of no IOAS', 'iommufd_get_ioas', [
+    IOMMU,
+    iommufdCall(OPTION, 'option_id: IOMMU_OPTION_HUGE_PAGES, op: IOMMU_OPTION_OP_GET, object_id: 99'),
+  ]),
+
+  probe(VFIO_IOAS, '__reserved set', 'iommufd_vfio_ioas', [IOMMU, iommufdCall(VFIO_IOAS, '__reserved: 1')]),
+  probe(VFIO_IOAS, 'GET without a compat IOAS', 'iommufd_vfio_ioas', [
+    IOMMU,
+    iommufdCall(VFIO_IOAS, 'op: IOMMU_VFIO_IOAS_GET'),
+  ]),
+  probe(VFIO_IOAS, 'SET of no IOAS', 'iommufd_get_ioas', [
+    IOMMU,
+    iommufdCall(VFIO_IOAS, 'op: IOMMU_VFIO_IOAS_SET, ioas_id: 99'),
+  ]),
 
   probe(BIND_IOMMUFD, 'the argument cannot be read', BI, [BIND, IOMMU, CDEV, bindIommufd('0', 'argp')]),
   probe(BIND_IOMMUFD, 'flags given', BI, [BIND, IOMMU, CDEV, bindIommufd('{iommufd: $i, flags: 1}')]),

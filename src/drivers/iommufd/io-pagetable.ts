@@ -1,13 +1,15 @@
-// drivers/iommu/iommufd/io_pagetable.c and pages.c at 6.12: the io_pagetable of an IOAS as both
-// IOMMU_IOAS_MAP / UNMAP and the VFIO compat container (vfio-compat.ts) use it. What the uAPI can
-// see: the IOVA alignment (1 until a domain or TYPE1's disable_large_pages asks for pages), the
-// reserved ranges a domain brings (the aperture's end and the device's MSI window), pinning only
-// while a domain exists, and locked-memory accounting to the mm (VFIO's mode) or the user.
+// drivers/iommu/iommufd/io_pagetable.c and pages.c at 6.12: the io_pagetable of an IOAS as
+// IOMMU_IOAS_MAP / UNMAP / COPY / ALLOW_IOVAS and the VFIO compat container (vfio-compat.ts) use
+// it. What the uAPI can see: the IOVA alignment (1 until a domain or disable_large_pages asks for
+// pages), the reserved ranges a domain brings (the aperture's end and the device's MSI window), the
+// allowed ranges IOVA allocation keeps to, iopt_pages shared by the areas IOAS_COPY makes, pinning
+// only while a domain maps an area (each page of an iopt_pages pinned and charged once), and
+// locked-memory accounting to the mm (VFIO's mode) or the user.
 import type { Kernel } from '../../kernel/kernel.js';
 import { type Mm, PAGE_SIZE, PROT_READ, PROT_WRITE } from '../../kernel/memory.js';
 import { type Fail, fail } from '../../kernel/result.js';
 import { chargeLockedVm, IOVA_RANGES, lockedPages } from '../vfio/type1.js';
-import type { Area, Ioas, IommufdCtx } from './iommufd.js';
+import type { Area, Ioas, IommufdCtx, IoptPages } from './iommufd.js';
 
 export const ULONG_MAX = (1n << 64n) - 1n;
 const SIZE_MAX = ULONG_MAX;
@@ -64,10 +66,43 @@ export function iovaHoles(ictx: IommufdCtx, ioas: Ioas): [bigint, bigint][] {
 
 const overlaps = (a: Area, s: bigint, e: bigint) => a.iova <= e && s <= a.iova + a.length - 1n;
 
-/** pages->npages: the pages the user range touches */
-function npages(a: Area): bigint {
-  const off = a.uptr % PAGE_SIZE;
-  return (a.length + off + PAGE_SIZE - 1n) / PAGE_SIZE;
+/** The page indexes of `pages` an area covers: pages_node [start, last] */
+function pageSpan(a: Area): [bigint, bigint] {
+  const first = a.uptr - a.pages.uptr;
+  return [first / PAGE_SIZE, (first + a.length - 1n) / PAGE_SIZE];
+}
+
+/** The union of the page spans of the areas that pin `pages`, merged and in order. */
+function pinnedSpans(pages: IoptPages, without?: Area): [bigint, bigint][] {
+  const spans = [...pages.pinnedBy]
+    .filter((a) => a !== without)
+    .map(pageSpan)
+    .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  const out: [bigint, bigint][] = [];
+  for (const [s, e] of spans) {
+    const last = out[out.length - 1];
+    if (last && s <= last[1] + 1n) {
+      if (e > last[1]) last[1] = e;
+    } else out.push([s, e]);
+  }
+  return out;
+}
+
+const spanPages = (spans: [bigint, bigint][]) => spans.reduce((n, [s, e]) => n + e - s + 1n, 0n);
+
+/** The parts of [s, e] no span covers. */
+function uncovered(s: bigint, e: bigint, spans: [bigint, bigint][]): [bigint, bigint][] {
+  const out: [bigint, bigint][] = [];
+  let cur = s;
+  for (const [a, b] of spans) {
+    if (b < cur) continue;
+    if (a > e) break;
+    if (a > cur) out.push([cur, a - 1n]);
+    cur = b + 1n;
+    if (cur > e) return out;
+  }
+  if (cur <= e) out.push([cur, e]);
+  return out;
 }
 
 function userLockedVm(k: Kernel): { pages: bigint } {
@@ -79,40 +114,57 @@ function userLockedVm(k: Kernel): { pages: bigint } {
   return u;
 }
 
+/** source_user->locked_vm of IOPT_PAGES_ACCOUNT_USER (one user on the emulated machine) */
+export function userLockedPages(k: Kernel): bigint {
+  return userLockedVm(k).pages;
+}
+
 /**
- * pfn_reader_user_pin + do_update_pinned: pin the user pages (EFAULT where nothing is mapped)
- * and charge them; CAP_IPC_LOCK at map time made the pages IOPT_PAGES_ACCOUNT_NONE.
+ * iopt_area_fill_domain's pfn_reader: the pages some other area of the same iopt_pages already
+ * holds in a domain are read from there; the rest pfn_reader_user_pin pins (EFAULT where nothing is
+ * mapped, FOLL_WRITE when pages->writable) and do_update_pinned charges (ENOMEM past
+ * RLIMIT_MEMLOCK); CAP_IPC_LOCK at map time made the pages IOPT_PAGES_ACCOUNT_NONE.
  */
 export function pinArea(k: Kernel, a: Area): Fail | null {
   if (a.pinned) return null;
-  const need = a.writable ? PROT_WRITE : PROT_READ;
-  if (!a.mm.accessible(a.uptr, Number(a.length), need))
-    return fail('EFAULT', 'pfn_reader_user_pin', 'pin_user_pages_remote() faulted');
-  const n = npages(a);
+  const p = a.pages;
+  const [first, last] = pageSpan(a);
+  const fresh = uncovered(first, last, pinnedSpans(p));
+  const need = p.writable ? PROT_WRITE : PROT_READ;
+  for (const [s, e] of fresh) {
+    if (!p.mm.accessible(p.uptr + s * PAGE_SIZE, Number((e - s + 1n) * PAGE_SIZE), need))
+      return fail('EFAULT', 'pfn_reader_user_pin', 'pin_user_pages_remote() faulted');
+  }
+  const n = spanPages(fresh);
   const limit = k.machine.limits.memlock / PAGE_SIZE;
-  if (a.account === 'mm') {
-    if (lockedPages(k, a.mm) + n > limit)
+  if (n && p.account === 'mm') {
+    if (lockedPages(k, p.mm) + n > limit)
       return fail(
         'ENOMEM',
         '__account_locked_vm',
         'locked_vm + npages > RLIMIT_MEMLOCK (IOPT_PAGES_ACCOUNT_MM)',
       );
-    chargeLockedVm(k, a.mm, n);
-  } else if (a.account === 'user') {
+    chargeLockedVm(k, p.mm, n);
+  } else if (n && p.account === 'user') {
     const u = userLockedVm(k);
     if (u.pages + n > limit)
       return fail('ENOMEM', 'incr_user_locked_vm', 'user->locked_vm + npages > RLIMIT_MEMLOCK');
     u.pages += n;
   }
+  p.pinnedBy.add(a);
   a.pinned = true;
   return null;
 }
 
+/** iopt_area_unfill_domain: only the pages no other area of the iopt_pages holds are unpinned. */
 export function unpinArea(k: Kernel, a: Area): void {
   if (!a.pinned) return;
+  const p = a.pages;
+  const n = spanPages(pinnedSpans(p)) - spanPages(pinnedSpans(p, a));
+  p.pinnedBy.delete(a);
   a.pinned = false;
-  if (a.account === 'mm') chargeLockedVm(k, a.mm, -npages(a));
-  else if (a.account === 'user') userLockedVm(k).pages -= npages(a);
+  if (p.account === 'mm') chargeLockedVm(k, p.mm, -n);
+  else if (p.account === 'user') userLockedVm(k).pages -= n;
 }
 
 export interface MapRequest {
@@ -135,40 +187,158 @@ export function checkPages(r: { uptr: bigint; length: bigint }): Fail | null {
 }
 
 /**
- * iopt_map_user_pages' allocations after iopt_alloc_pages' checks: the iopt_pages kzalloc, then
- * iopt_alloc_area_pages' iopt_area_alloc (before the length alignment check); -ENOMEM, both freed.
+ * iopt_alloc_pages after its checks: the kzalloc, then the account mode: NONE with CAP_IPC_LOCK,
+ * else USER, raised to MM by iopt_map_user_pages when the context accounts to the mm.
  */
-export function mapAllocFails(k: Kernel, r: { mm: Mm }): Fail | null {
+function allocPages(k: Kernel, ictx: IommufdCtx, r: MapRequest): IoptPages | Fail {
   if (k.fault.alloc(r.mm, 'iopt_alloc_pages: kzalloc pages'))
     return fail('ENOMEM', 'iopt_alloc_pages', '!pages (kzalloc)');
-  if (k.fault.alloc(r.mm, 'iopt_alloc_area_pages: iopt_area_alloc kzalloc'))
-    return fail('ENOMEM', 'iopt_alloc_area_pages', '!elm->area (iopt_area_alloc)');
+  const uptr = r.uptr - (r.uptr % PAGE_SIZE);
+  return {
+    uptr,
+    npages: (r.length + (r.uptr - uptr) + PAGE_SIZE - 1n) / PAGE_SIZE,
+    writable: r.writable,
+    mm: r.mm,
+    account: r.lockCap ? 'none' : ictx.accountMode,
+    pinnedBy: new Set(),
+  };
+}
+
+/** One struct iopt_pages_list entry: a slice of an iopt_pages, from the user address `uptr`. */
+export interface PagesSlice {
+  readonly pages: IoptPages;
+  readonly uptr: bigint;
+  readonly length: bigint;
+}
+
+/** iopt_check_iova: alignment, overflow, a reserved range EINVAL, an area there EEXIST. */
+function checkIova(ictx: IommufdCtx, ioas: Ioas, iova: bigint, length: bigint): Fail | null {
+  const cfn = 'iopt_check_iova';
+  if (iova % iovaAlignment(ictx, ioas)) return fail('EINVAL', cfn, 'iova & (iopt->iova_alignment - 1)');
+  const last = iova + length - 1n;
+  if (last > ULONG_MAX) return fail('EOVERFLOW', cfn, 'check_add_overflow(iova, length - 1, &last)');
+  if (reservedRanges(ictx, ioas).some(([s, e]) => s <= last && iova <= e))
+    return fail('EINVAL', cfn, 'iopt_reserved_iter_first(iopt, iova, last)');
+  if (ioas.areas.some((a) => overlaps(a, iova, last)))
+    return fail('EEXIST', cfn, 'iopt_area_iter_first(iopt, iova, last)');
   return null;
 }
 
 /**
- * iopt_map_user_pages at a fixed IOVA: iopt_alloc_pages, iopt_alloc_area_pages (length
- * alignment), iopt_check_iova (alignment, overflow, reserved EINVAL, overlap EEXIST),
- * iopt_insert_area (the page offset's alignment), then iopt_fill_domains_pages, which pins only
- * when the IOAS has a domain.
+ * iopt_map_pages: iopt_alloc_area_pages (an iopt_area_alloc per slice, the length alignment, then
+ * iopt_alloc_iova or iopt_check_iova, then iopt_insert_area per slice: a writable area of pages
+ * pinned read-only EPERM, the page offset off the alignment EINVAL), then iopt_fill_domains_pages,
+ * which pins only when the IOAS has a domain and undoes the slices filled before a failure. `iova`
+ * null allocates (IOPT_ALLOC_IOVA, guided by the first slice's user address); `mm` is the calling
+ * task's, whose allocations fail.
  */
-export function mapFixed(k: Kernel, ictx: IommufdCtx, ioas: Ioas, r: MapRequest): Fail | Area {
-  const bad = checkPages(r) ?? mapAllocFails(k, r);
-  if (bad) return bad;
-  const align = iovaAlignment(ictx, ioas);
+export function mapPages(
+  k: Kernel,
+  ictx: IommufdCtx,
+  ioas: Ioas,
+  slices: readonly PagesSlice[],
+  length: bigint,
+  iova: bigint | null,
+  writable: boolean,
+  mm: Mm,
+): Fail | Area[] {
   const afn = 'iopt_alloc_area_pages';
-  if (r.length % align) return fail('EINVAL', afn, '(length & (iopt->iova_alignment - 1)) || !length');
-  const cfn = 'iopt_check_iova';
-  if (r.iova % align) return fail('EINVAL', cfn, 'iova & (iopt->iova_alignment - 1)');
-  const last = r.iova + r.length - 1n;
-  if (last > ULONG_MAX) return fail('EOVERFLOW', cfn, 'check_add_overflow(iova, length - 1, &last)');
-  if (reservedRanges(ictx, ioas).some(([s, e]) => s <= last && r.iova <= e))
-    return fail('EINVAL', cfn, 'iopt_reserved_iter_first(iopt, iova, last)');
-  if (ioas.areas.some((a) => overlaps(a, r.iova, last)))
-    return fail('EEXIST', cfn, 'iopt_area_iter_first(iopt, iova, last)');
-  if ((r.uptr % PAGE_SIZE) % align)
-    return fail('EINVAL', 'iopt_insert_area', 'area->page_offset & (iopt->iova_alignment - 1)');
-  return insertArea(k, ictx, ioas, r, r.iova);
+  for (const _ of slices) {
+    if (k.fault.alloc(mm, 'iopt_alloc_area_pages: iopt_area_alloc kzalloc'))
+      return fail('ENOMEM', afn, '!elm->area (iopt_area_alloc)');
+  }
+  const align = iovaAlignment(ictx, ioas);
+  if (length % align || !length)
+    return fail('EINVAL', afn, '(length & (iopt->iova_alignment - 1)) || !length');
+  let at: bigint;
+  if (iova === null) {
+    const got = allocIova(k, ictx, ioas, slices[0]!.uptr, length);
+    if (typeof got !== 'bigint') return got;
+    at = got;
+  } else {
+    const e = checkIova(ictx, ioas, iova, length);
+    if (e) return e;
+    at = iova;
+  }
+  const areas: Area[] = [];
+  const ifn = 'iopt_insert_area';
+  for (const sl of slices) {
+    if (writable && !sl.pages.writable)
+      return fail('EPERM', ifn, '(iommu_prot & IOMMU_WRITE) && !pages->writable');
+    if ((sl.uptr % PAGE_SIZE) % align)
+      return fail('EINVAL', ifn, 'area->page_offset & (iopt->iova_alignment - 1)');
+    areas.push({ iova: at, length: sl.length, uptr: sl.uptr, writable, pages: sl.pages, pinned: false });
+    at += sl.length;
+  }
+  if (ioasHasDomain(ictx, ioas)) {
+    for (const [i, a] of areas.entries()) {
+      const e = pinArea(k, a);
+      if (e) {
+        for (const d of areas.slice(0, i)) unpinArea(k, d);
+        return e;
+      }
+    }
+  }
+  ioas.areas.push(...areas);
+  return areas;
+}
+
+/**
+ * iopt_map_user_pages: iopt_alloc_pages (length, overflow, kzalloc), then iopt_map_pages with the
+ * one slice; `fixed` is !IOPT_ALLOC_IOVA (r.iova used as given).
+ */
+export function mapUserPages(
+  k: Kernel,
+  ictx: IommufdCtx,
+  ioas: Ioas,
+  r: MapRequest,
+  fixed: boolean,
+): Fail | Area {
+  const bad = checkPages(r);
+  if (bad) return bad;
+  const pages = allocPages(k, ictx, r);
+  if ('ok' in pages) return pages;
+  const areas = mapPages(
+    k,
+    ictx,
+    ioas,
+    [{ pages, uptr: r.uptr, length: r.length }],
+    r.length,
+    fixed ? r.iova : null,
+    r.writable,
+    r.mm,
+  );
+  return 'ok' in areas ? areas : areas[0]!;
+}
+
+/** iopt_map_user_pages at a fixed IOVA (the VFIO compat MAP_DMA) */
+export function mapFixed(k: Kernel, ictx: IommufdCtx, ioas: Ioas, r: MapRequest): Fail | Area {
+  return mapUserPages(k, ictx, ioas, r, true);
+}
+
+/**
+ * iopt_get_pages: the areas that cover [iova, iova + length - 1] contiguously from the one holding
+ * iova (a kzalloc'd iopt_pages_list entry each, sharing the area's iopt_pages); a gap is ENOENT.
+ */
+export function getPages(k: Kernel, ioas: Ioas, iova: bigint, length: bigint, mm: Mm): Fail | PagesSlice[] {
+  const fn = 'iopt_get_pages';
+  if (!length) return fail('EINVAL', fn, '!length');
+  const last = iova + length - 1n;
+  if (last > ULONG_MAX) return fail('EOVERFLOW', fn, 'check_add_overflow(iova, length - 1, &last_iova)');
+  const out: PagesSlice[] = [];
+  let cur = iova;
+  // iopt_area_contig_init finds the area holding iova; iopt_area_contig_next one starting at cur
+  let area = ioas.areas.find((a) => overlaps(a, cur, cur));
+  while (area) {
+    if (k.fault.alloc(mm, 'iopt_get_pages: kzalloc elm')) return fail('ENOMEM', fn, '!elm (kzalloc)');
+    const aLast = area.iova + area.length - 1n;
+    const end = last < aLast ? last : aLast;
+    out.push({ pages: area.pages, uptr: area.uptr + (cur - area.iova), length: end - cur + 1n });
+    if (last <= aLast) return out;
+    cur = aLast + 1n;
+    area = ioas.areas.find((a) => a.iova === cur);
+  }
+  return fail('ENOENT', fn, '!iopt_area_contig_done(&iter)');
 }
 
 const minBig = (a: bigint, b: bigint) => (a < b ? a : b);
@@ -185,76 +355,84 @@ function roundupPowOfTwo(x: bigint): bigint {
 /** ALIGN(x, a) for a power of two, wrapping as unsigned long does */
 const alignUp = (x: bigint, a: bigint) => (x + a - 1n) & ~(a - 1n) & ULONG_MAX;
 
-/**
- * IOMMU_IOAS_MAP without FIXED_IOVA: iopt_alloc_area_pages' length check, then iopt_alloc_iova.
- * The IOVA keeps the alignment the user address has, up to roundup_pow_of_two(length) and at most
- * HPAGE_SIZE, plus its page offset; it is the first hole of the reserved and area trees inside
- * [PAGE_SIZE, ULONG_MAX - PAGE_SIZE] (no IOAS_ALLOW_IOVAS: the allowed tree is empty) that fits.
- */
-export function allocIova(ictx: IommufdCtx, ioas: Ioas, uptr: bigint, length: bigint): bigint | Fail {
-  const iopt = iovaAlignment(ictx, ioas);
-  if (length % iopt || !length)
-    return fail('EINVAL', 'iopt_alloc_area_pages', '(length & (iopt->iova_alignment - 1)) || !length');
-  const fn = 'iopt_alloc_iova';
-  if (length >= ULONG_MAX / 2n) return fail('EOVERFLOW', fn, 'length == 0 || length >= ULONG_MAX / 2');
-  const pageOffset = uptr % PAGE_SIZE;
-  const pow = roundupPowOfTwo(length);
-  let align = uptr === 0n ? pow : minBig(pow, uptr & -uptr);
-  if (align >= HPAGE_SIZE) align = HPAGE_SIZE;
-  if (align < iopt) return fail('EINVAL', fn, 'iova_alignment < iopt->iova_alignment');
-  // __alloc_iova_check_used on the one allowed span
-  const start = alignUp(PAGE_SIZE, align) | pageOffset;
-  const last = ULONG_MAX - PAGE_SIZE;
-  const fits = (s: bigint, e: bigint) => s <= e && e - s >= length - 1n;
-  if (fits(start, last)) {
-    const used = [
-      ...reservedRanges(ictx, ioas),
-      ...ioas.areas.map((a): [bigint, bigint] => [a.iova, a.iova + a.length - 1n]),
-    ].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-    // interval_tree_for_each_double_span: the holes between used spans, in IOVA order
-    let cur = start;
-    const holes: [bigint, bigint][] = [];
-    for (const [s, e] of used) {
-      if (e < cur) continue;
-      if (s > last) break;
-      if (s > cur) holes.push([cur, s - 1n]);
-      cur = e + 1n;
-      if (cur > last) break;
-    }
-    if (cur <= last) holes.push([cur, last]);
-    for (const [hs, he] of holes) {
-      // __alloc_iova_check_hole
-      if (!fits(hs, he)) continue;
-      const iova = alignUp(hs, align) | pageOffset;
-      if (fits(iova, he)) return iova;
-    }
+/** interval_tree_for_each_span's used spans of `ranges` inside [first, last]: merged where they touch */
+function usedSpans(
+  ranges: readonly (readonly [bigint, bigint])[],
+  first: bigint,
+  last: bigint,
+): [bigint, bigint][] {
+  const sorted = ranges
+    .filter(([s, e]) => s <= last && e >= first)
+    .map(([s, e]): [bigint, bigint] => [s < first ? first : s, e > last ? last : e])
+    .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  const out: [bigint, bigint][] = [];
+  for (const [s, e] of sorted) {
+    const prev = out[out.length - 1];
+    if (prev && s <= prev[1] + 1n) {
+      if (e > prev[1]) prev[1] = e;
+    } else out.push([s, e]);
   }
-  return fail('ENOSPC', fn, 'no hole of the allowed ranges fits');
+  return out;
 }
 
-/** The area, pinned now if a domain is there (its failure undoes the insert). */
-export function insertArea(
+/**
+ * iopt_alloc_iova (IOAS_MAP / IOAS_COPY without FIXED_IOVA). The IOVA keeps the alignment the
+ * user address has, up to roundup_pow_of_two(length) (capped at HPAGE_SIZE from "Prevent ALIGN()
+ * overflow"), plus its page offset. Each used span of the allowed tree inside [PAGE_SIZE,
+ * ULONG_MAX - PAGE_SIZE] (the whole of it while the tree is empty) is checked, aligned, and its
+ * first hole of the reserved and area trees that fits is the IOVA.
+ */
+export function allocIova(
   k: Kernel,
   ictx: IommufdCtx,
   ioas: Ioas,
-  r: MapRequest,
-  iova: bigint,
-): Fail | Area {
-  const a: Area = {
-    iova,
-    length: r.length,
-    uptr: r.uptr,
-    writable: r.writable,
-    mm: r.mm,
-    account: r.lockCap ? 'none' : ictx.accountMode,
-    pinned: false,
+  uptr: bigint,
+  length: bigint,
+): bigint | Fail {
+  const fn = 'iopt_alloc_iova';
+  if (length === 0n || length >= ULONG_MAX / 2n)
+    return fail('EOVERFLOW', fn, 'length == 0 || length >= ULONG_MAX / 2');
+  const pageOffset = uptr % PAGE_SIZE;
+  const pow = roundupPowOfTwo(length);
+  let align = uptr === 0n ? pow : minBig(pow, uptr & -uptr);
+  const clamp = k.profile.has('iommufd-alloc-iova-align-clamp');
+  if (clamp && align >= HPAGE_SIZE) align = HPAGE_SIZE;
+  if (align < iovaAlignment(ictx, ioas)) return fail('EINVAL', fn, 'iova_alignment < iopt->iova_alignment');
+  // __alloc_iova_check_range (6.12) / the open-coded check of __alloc_iova_check_hole/_used (6.9)
+  const check = (start: bigint, last: bigint): bigint | null => {
+    if (clamp) {
+      if (start + align - 1n > ULONG_MAX) return null;
+      const s = ((start + align - 1n) & ~(align - 1n)) | pageOffset;
+      return s >= last || last - s < length - 1n ? null : s;
+    }
+    if (last - start < length - 1n) return null;
+    const s = alignUp(start, align) | pageOffset;
+    return s > last || last - s < length - 1n ? null : s;
   };
-  if (ioasHasDomain(ictx, ioas)) {
-    const e = pinArea(k, a);
-    if (e) return e;
+  const lo = PAGE_SIZE;
+  const hi = ULONG_MAX - PAGE_SIZE;
+  const allowed = ioas.allowed.length ? usedSpans(ioas.allowed, lo, hi) : [[lo, hi] as [bigint, bigint]];
+  const taken = [
+    ...reservedRanges(ictx, ioas),
+    ...ioas.areas.map((a): [bigint, bigint] => [a.iova, a.iova + a.length - 1n]),
+  ];
+  for (const [as, al] of allowed) {
+    const first = check(as, al);
+    if (first === null) continue;
+    // interval_tree_for_each_double_span over the reserved and area trees: the holes, in order
+    let cur = first;
+    const holes: [bigint, bigint][] = [];
+    for (const [s, e] of usedSpans(taken, first, al)) {
+      if (s > cur) holes.push([cur, s - 1n]);
+      cur = e + 1n;
+    }
+    if (cur <= al) holes.push([cur, al]);
+    for (const [hs, he] of holes) {
+      const iova = check(hs, he);
+      if (iova !== null) return iova;
+    }
   }
-  ioas.areas.push(a);
-  return a;
+  return fail('ENOSPC', fn, 'no hole of the allowed ranges fits');
 }
 
 /**
@@ -323,6 +501,11 @@ export function cutIova(ictx: IommufdCtx, ioas: Ioas, iova: bigint): Fail | null
   const lhs: Area = { ...a, length: lhsLen };
   const rhs: Area = { ...a, iova: newStart, length: a.length - lhsLen, uptr: a.uptr + lhsLen };
   ioas.areas.splice(i, 1, lhs, rhs);
+  // both halves keep the iopt_pages and its storage domain: the pinned pages do not change
+  if (a.pinned) {
+    a.pages.pinnedBy.delete(a);
+    a.pages.pinnedBy.add(lhs).add(rhs);
+  }
   return null;
 }
 
@@ -331,7 +514,9 @@ const MSI_WINDOW: readonly [bigint, bigint] = [IOVA_RANGES[0]![1] + 1n, IOVA_RAN
 /** domain->geometry.aperture_end (aperture_start is 0) */
 const APERTURE_END = IOVA_RANGES[IOVA_RANGES.length - 1]![1];
 
-const hits = (ioas: Ioas, s: bigint, e: bigint) => ioas.areas.some((a) => overlaps(a, s, e));
+/** iopt_reserve_iova's refusal: an area or an allowed range (IOAS_ALLOW_IOVAS) in [s, e] */
+const hits = (ioas: Ioas, s: bigint, e: bigint) =>
+  ioas.areas.some((a) => overlaps(a, s, e)) || ioas.allowed.some(([as, al]) => as <= e && s <= al);
 
 /**
  * iopt_table_enforce_dev_resv_regions of a device attach (iommufd_device_attach_reserved_iova):
@@ -342,7 +527,7 @@ export function enforceDevResv(ioas: Ioas): Fail | null {
     return fail(
       'EADDRINUSE',
       'iopt_reserve_iova',
-      'iopt_area_iter_first(iopt, start, last): an area in the MSI window',
+      'iopt_area_iter_first(iopt, start, last): an area or an allowed range in the MSI window',
     );
   return null;
 }
@@ -382,4 +567,45 @@ export function addDomain(k: Kernel, first: boolean, ioas: Ioas): Fail | null {
 /** iopt_table_remove_domain of the last domain: the pages are unpinned. */
 export function removeLastDomain(k: Kernel, ioas: Ioas): void {
   for (const a of ioas.areas) unpinArea(k, a);
+}
+
+/**
+ * iopt_set_allow_iova: the new allowed tree replaces the old one unless one of its ranges meets a
+ * reserved range (EADDRINUSE, the old tree kept). Areas outside it stay: only iopt_alloc_iova
+ * keeps to the allowed ranges.
+ */
+export function setAllowIova(ictx: IommufdCtx, ioas: Ioas, ranges: [bigint, bigint][]): Fail | null {
+  const res = reservedRanges(ictx, ioas);
+  if (ranges.some(([s, e]) => res.some(([rs, re]) => rs <= e && s <= re)))
+    return fail(
+      'EADDRINUSE',
+      'iopt_set_allow_iova',
+      'iopt_reserved_iter_first(iopt, allowed->node.start, last)',
+    );
+  ioas.allowed = [...ranges].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  return null;
+}
+
+/**
+ * iopt_disable_large_pages: nothing to do when disabled already; a domain with areas mapped is
+ * EINVAL; iopt_calculate_iova_alignment then raises the alignment to PAGE_SIZE, which every area
+ * must meet (iopt_check_iova_alignment EADDRINUSE, the flag restored).
+ */
+export function disableLargePages(ictx: IommufdCtx, ioas: Ioas): Fail | null {
+  const fn = 'iopt_disable_large_pages';
+  if (ioas.disableLargePages) return null;
+  if (ioasHasDomain(ictx, ioas) && ioas.areas.length)
+    return fail('EINVAL', fn, '!xa_empty(&iopt->domains) && !RB_EMPTY_ROOT(&iopt->area_itree.rb_root)');
+  if (
+    iovaAlignment(ictx, ioas) < PAGE_SIZE &&
+    ioas.areas.some((a) => a.iova % PAGE_SIZE || a.length % PAGE_SIZE || a.uptr % PAGE_SIZE)
+  )
+    return fail('EADDRINUSE', 'iopt_check_iova_alignment', 'an area is not PAGE_SIZE aligned');
+  ioas.disableLargePages = true;
+  return null;
+}
+
+/** iopt_enable_large_pages: the alignment only drops (to the domains' page size, or 1). */
+export function enableLargePages(ioas: Ioas): void {
+  ioas.disableLargePages = false;
 }

@@ -16,8 +16,13 @@ import {
   IOMMUFD_MINSZ,
   iommu_destroy,
   iommu_ioas_alloc,
+  iommu_ioas_allow_iovas,
+  iommu_ioas_copy,
+  iommu_ioas_iova_ranges,
   iommu_ioas_map,
   iommu_ioas_unmap,
+  iommu_option,
+  iommu_vfio_ioas,
   iommufdNr,
 } from '../../uapi/iommufd.js';
 import { readScalar, type StructDef } from '../../uapi/struct.js';
@@ -26,33 +31,43 @@ import { HWPT_OPS } from './hwpt-ops.js';
 import {
   type AccountMode,
   addDomain,
-  allocIova,
-  checkPages,
   enforceDevResv,
-  insertArea,
   ioasHasDomain,
-  mapAllocFails,
-  mapFixed,
+  mapUserPages,
   removeLastDomain,
   ULONG_MAX,
   unmapAll,
   unmapIova,
   unpinArea,
 } from './io-pagetable.js';
+import { ioasAllowIovas, ioasCopy, ioasIovaRanges, option, vfioIoas } from './ioas-ops.js';
 import { getIoas, respond, type Ucmd } from './ucmd.js';
 import { iommufdVfioIoctl } from './vfio-compat.js';
 import { allocPagingDomain, type DmarDomain, intelAttachChecks } from './vtd.js';
 
-/** struct iopt_area with its iopt_pages: the user range behind it and how it is accounted */
-export interface Area {
-  readonly iova: bigint;
-  readonly length: bigint;
+/** struct iopt_pages: the user range behind one IOAS_MAP, shared by the areas IOAS_COPY makes of it */
+export interface IoptPages {
+  /** pages->uptr: the user address aligned down to PAGE_SIZE */
   readonly uptr: bigint;
+  readonly npages: bigint;
+  /** pages->writable: pinned with FOLL_WRITE, and only such pages take a writable area */
   readonly writable: boolean;
   /** pages->source_mm */
   readonly mm: Mm;
   /** pages->account_mode: NONE when the mapping task had CAP_IPC_LOCK */
   readonly account: AccountMode | 'none';
+  /** the areas over these pages that some domain maps: their pages are pinned and charged once */
+  readonly pinnedBy: Set<Area>;
+}
+/** struct iopt_area: an IOVA range of one IOAS over a slice of an iopt_pages */
+export interface Area {
+  readonly iova: bigint;
+  readonly length: bigint;
+  /** the user address of the area's first byte (pages->uptr + iopt_area_start_byte) */
+  readonly uptr: bigint;
+  /** area->iommu_prot & IOMMU_WRITE */
+  readonly writable: boolean;
+  readonly pages: IoptPages;
   /** pinned (and charged) while some domain of the IOAS maps it */
   pinned: boolean;
 }
@@ -60,7 +75,9 @@ export interface Ioas {
   readonly type: 'ioas';
   readonly id: number;
   readonly areas: Area[];
-  /** iopt->disable_large_pages: set by the compat SET_IOMMU(VFIO_TYPE1_IOMMU) */
+  /** iopt->allowed_itree, sorted by start: IOAS_ALLOW_IOVAS; empty allows everything */
+  allowed: [bigint, bigint][];
+  /** iopt->disable_large_pages: set by the compat SET_IOMMU(VFIO_TYPE1_IOMMU) or IOMMU_OPTION_HUGE_PAGES 0 */
   disableLargePages: boolean;
 }
 /** IOMMUFD_OBJ_HWPT_PAGING (6.6: IOMMUFD_OBJ_HW_PAGETABLE): a paging domain built on an IOAS */
@@ -103,8 +120,8 @@ export interface IommufdCtx {
   readonly objects: Map<number, IommufdObject>;
   /** ictx->vfio_ioas: the IOAS the VFIO compat ioctls use, made by a group's SET_CONTAINER */
   vfioIoas: Ioas | null;
-  /** ictx->account_mode: MM when opened as /dev/vfio/vfio (iommufd_fops_open) */
-  readonly accountMode: AccountMode;
+  /** ictx->account_mode: MM when opened as /dev/vfio/vfio (iommufd_fops_open), or IOMMU_OPTION_RLIMIT_MODE */
+  accountMode: AccountMode;
 }
 
 /** iommufd_fops_open; `vfioMisc` is the open of /dev/vfio/vfio under CONFIG_IOMMUFD_VFIO_CONTAINER. */
@@ -113,7 +130,7 @@ export function newIommufdCtx(fileId: number, vfioMisc: boolean): IommufdCtx {
 }
 
 export function newIoas(ictx: IommufdCtx): Ioas {
-  const ioas: Ioas = { type: 'ioas', id: allocId(ictx), areas: [], disableLargePages: false };
+  const ioas: Ioas = { type: 'ioas', id: allocId(ictx), areas: [], allowed: [], disableLargePages: false };
   ictx.objects.set(ioas.id, ioas);
   return ioas;
 }
@@ -360,7 +377,10 @@ function ioasMap(u: Ucmd): SysResult {
   if (c.flags! & ~known || c.__reserved) return fail('EOPNOTSUPP', fn, 'unknown flags || cmd->__reserved');
   if (c.iova! >= ULONG_MAX || c.length! >= ULONG_MAX)
     return fail('EOVERFLOW', fn, 'cmd->iova >= ULONG_MAX || cmd->length >= ULONG_MAX');
-  if (!(c.flags! & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)))
+  if (
+    ctx.k.profile.has('iommufd-map-needs-prot') &&
+    !(c.flags! & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE))
+  )
     return fail('EINVAL', fn, '!(cmd->flags & (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE))');
   const ioas = getIoas(ictx, c.ioas_id!);
   if ('ok' in ioas) return ioas;
@@ -372,19 +392,9 @@ function ioasMap(u: Ucmd): SysResult {
     mm: ctx.proc.mm,
     lockCap: ctx.proc.capable('CAP_IPC_LOCK'),
   };
-  let iova = req.iova;
-  if (c.flags! & IOMMU_IOAS_MAP_FIXED_IOVA) {
-    const a = mapFixed(ctx.k, ictx, ioas, req);
-    if ('ok' in a) return a;
-  } else {
-    const bad = checkPages(req) ?? mapAllocFails(ctx.k, req);
-    if (bad) return bad;
-    const at = allocIova(ictx, ioas, req.uptr, req.length);
-    if (typeof at !== 'bigint') return at;
-    iova = at;
-    const a = insertArea(ctx.k, ictx, ioas, req, iova);
-    if ('ok' in a) return a;
-  }
+  const a = mapUserPages(ctx.k, ictx, ioas, req, (c.flags! & IOMMU_IOAS_MAP_FIXED_IOVA) !== 0n);
+  if ('ok' in a) return a;
+  const iova = a.iova;
   return respond(u, { ...c, iova });
 }
 
@@ -450,17 +460,6 @@ export interface IommufdOp {
   execute(u: Ucmd): SysResult;
 }
 
-/** Commands vioctl does not model yet: the table entry exists (so the size rules run), the op does not. */
-function notModelled(name: string, def: StructDef, min: number, feature: ProfileFeature): IommufdOp {
-  return {
-    name,
-    feature,
-    min,
-    def: () => def,
-    execute: () => fail('ENOTTY', 'vioctl', `${name} is not modelled yet (the real kernel runs it)`),
-  };
-}
-
 /** iommufd_ioctl_ops[], indexed by _IOC_NR - IOMMUFD_CMD_BASE (CONFIG_IOMMUFD_TEST off: no TEST_CMD) */
 const OPS: readonly IommufdOp[] = [
   {
@@ -477,9 +476,27 @@ const OPS: readonly IommufdOp[] = [
     def: () => iommu_ioas_alloc,
     execute: ioasAlloc,
   },
-  notModelled('IOMMU_IOAS_ALLOW_IOVAS', iommu_ioas_alloc, 0, 'iommufd'),
-  notModelled('IOMMU_IOAS_COPY', iommu_ioas_alloc, 0, 'iommufd'),
-  notModelled('IOMMU_IOAS_IOVA_RANGES', iommu_ioas_alloc, 0, 'iommufd'),
+  {
+    name: 'IOMMU_IOAS_ALLOW_IOVAS',
+    feature: 'iommufd',
+    min: IOMMUFD_MINSZ.ioas_allow_iovas,
+    def: () => iommu_ioas_allow_iovas,
+    execute: ioasAllowIovas,
+  },
+  {
+    name: 'IOMMU_IOAS_COPY',
+    feature: 'iommufd',
+    min: IOMMUFD_MINSZ.ioas_copy,
+    def: () => iommu_ioas_copy,
+    execute: ioasCopy,
+  },
+  {
+    name: 'IOMMU_IOAS_IOVA_RANGES',
+    feature: 'iommufd',
+    min: IOMMUFD_MINSZ.ioas_iova_ranges,
+    def: () => iommu_ioas_iova_ranges,
+    execute: ioasIovaRanges,
+  },
   {
     name: 'IOMMU_IOAS_MAP',
     feature: 'iommufd',
@@ -494,8 +511,20 @@ const OPS: readonly IommufdOp[] = [
     def: () => iommu_ioas_unmap,
     execute: ioasUnmap,
   },
-  notModelled('IOMMU_OPTION', iommu_ioas_alloc, 0, 'iommufd'),
-  notModelled('IOMMU_VFIO_IOAS', iommu_ioas_alloc, 0, 'iommufd'),
+  {
+    name: 'IOMMU_OPTION',
+    feature: 'iommufd',
+    min: IOMMUFD_MINSZ.option,
+    def: () => iommu_option,
+    execute: option,
+  },
+  {
+    name: 'IOMMU_VFIO_IOAS',
+    feature: 'iommufd',
+    min: IOMMUFD_MINSZ.vfio_ioas,
+    def: () => iommu_vfio_ioas,
+    execute: vfioIoas,
+  },
   ...HWPT_OPS,
 ];
 

@@ -30,6 +30,7 @@ import {
 import { PGSIZE_BITMAP } from '../vfio/type1.js';
 import {
   cutIova,
+  disableLargePages,
   ioasHasDomain,
   iovaHoles,
   mapFixed,
@@ -40,7 +41,7 @@ import {
 import type { Ioas, IommufdCtx } from './iommufd.js';
 
 /** get_compat_ioas: no vfio_ioas yet (no group attached) is ENODEV. */
-function compatIoas(ictx: IommufdCtx, fn: string): Ioas | Fail {
+export function compatIoas(ictx: IommufdCtx, fn: string): Ioas | Fail {
   const ioas = ictx.vfioIoas;
   // a compat IOAS the user destroyed fails iommufd_lock_obj like a missing one
   if (!ioas || ictx.objects.get(ioas.id) !== ioas)
@@ -90,20 +91,7 @@ function setIommu(ictx: IommufdCtx, type: bigint): SysResult {
     return fail('EINVAL', fn, '(type != VFIO_TYPE1_IOMMU && type != VFIO_TYPE1v2_IOMMU) || no_iommu_mode');
   const ioas = compatIoas(ictx, fn);
   if (isFail(ioas)) return ioas;
-  if (type === VFIO_TYPE1_IOMMU) return disableLargePages(ictx, ioas);
-  return ok(0);
-}
-
-/** iopt_disable_large_pages */
-function disableLargePages(ictx: IommufdCtx, ioas: Ioas): SysResult {
-  const fn = 'iopt_disable_large_pages';
-  if (ioas.disableLargePages) return ok(0);
-  if (ioasHasDomain(ictx, ioas) && ioas.areas.length)
-    return fail('EINVAL', fn, '!xa_empty(&iopt->domains) && !RB_EMPTY_ROOT(&iopt->area_itree.rb_root)');
-  // iopt_calculate_iova_alignment: PAGE_SIZE now; areas mapped at alignment 1 must fit it
-  if (ioas.areas.some((a) => a.iova % PAGE_SIZE || a.length % PAGE_SIZE || a.uptr % PAGE_SIZE))
-    return fail('EADDRINUSE', 'iopt_check_iova_alignment', 'an area is not PAGE_SIZE aligned');
-  ioas.disableLargePages = true;
+  if (type === VFIO_TYPE1_IOMMU) return disableLargePages(ictx, ioas) ?? ok(0);
   return ok(0);
 }
 
