@@ -139,7 +139,7 @@ export const FEATURES = {
   'iommufd-hw-info-pasid':
     '"iommufd: Extend IOMMU_GET_HW_INFO to report PASID capability" (6.13; in Debian 6.12.117): the __u32 __reserved becomes __u8 out_max_pasid_log2 + __u8 __reserved[3], so only bytes 29..31 must be zero',
   'iommufd-hwpt-alloc-flag-checks':
-    'iommufd_hwpt_paging_alloc checks DIRTY_TRACKING against IOMMU_CAP_DIRTY_TRACKING and FAULT_ID_VALID with NEST_PARENT before allocating the object (read in Debian 6.12.117; not in the 6.9 tree; 6.10 assumed without, unverified)',
+    'iommufd_hwpt_paging_alloc checks DIRTY_TRACKING against IOMMU_CAP_DIRTY_TRACKING and FAULT_ID_VALID with NEST_PARENT before allocating the object (read in Debian 6.12.117; not in the 6.9 or 6.10-rc5 trees)',
   'iommufd-dirty-bitmap-length-check':
     'iommufd_check_iova_range refuses length 0 first (EINVAL; in Debian 6.12.117). The 6.9 tree has no such check: length - 1 wraps, so a non-zero iova is EOVERFLOW and iova 0 passes',
   'iommufd-invalidate-bounds':
@@ -149,7 +149,7 @@ export const FEATURES = {
   'iommufd-compat-unmap-empty':
     'afb47765f923 "iommufd: Make vfio_compats unmap succeed if the range is already empty" (6.18, stable 6.12.59): compat UNMAP_DMA of nothing is 0, not ENOENT',
   'iommufd-map-needs-prot':
-    '"iommufd: Do not allow creating areas without READ or WRITE" (6.10; absent from the 6.9 tree, present in Debian 6.12.117, the 6.10 release UNVERIFIED): IOAS_MAP and IOAS_COPY with neither READABLE nor WRITEABLE are EINVAL before the IOAS lookup (before it, such an area was made)',
+    '"iommufd: Do not allow creating areas without READ or WRITE" (absent from the 6.9 and 6.10-rc5 trees, present in Debian 6.12.117 without a stable entry: taken as a late 6.10-rc fix, as 5a88a3f67e37 is, UNVERIFIED): IOAS_MAP and IOAS_COPY with neither READABLE nor WRITEABLE are EINVAL before the IOAS lookup (before it, such an area was made)',
   'iommufd-alloc-iova-align-clamp':
     '"iommufd: Prevent ALIGN() overflow" (stable 6.12.y, in Debian 6.12.117): iopt_alloc_iova caps the IOVA alignment at HPAGE_SIZE and __alloc_iova_check_range refuses an aligned start that overflows or reaches the span\'s last byte',
   'iommufd-vfio-container':
