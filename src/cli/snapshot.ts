@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as v8 from 'node:v8';
-import { cli } from './program.js';
+import { buildProgram, cli } from './program.js';
 
 /**
  * Runs the stories (text and JSON) and --version through the whole CLI, commander included, with
@@ -64,7 +64,12 @@ function shortRun(args: readonly string[]): boolean {
   return bytes <= SHORT_RUN_BYTES;
 }
 
-void warmUp();
+// The commander program of the run to come, built once the warm-up is done and kept unparsed in the
+// snapshot: building it costs a start ~0.5 ms (9 commands, 40 options).
+let program: ReturnType<typeof buildProgram> | undefined;
+void warmUp().then(() => {
+  program = buildProgram();
+});
 v8.startupSnapshot.setDeserializeMainFunction(() => {
   // argv is [node, '--', ...args] when bin/vioctl starts the snapshot (the -- keeps node from
   // reading --version and the like as its own options); commander wants a script name instead
@@ -82,5 +87,5 @@ v8.startupSnapshot.setDeserializeMainFunction(() => {
     v8.setFlagsFromString('--no-opt');
     v8.setFlagsFromString('--no-sparkplug');
   }
-  void cli([process.argv[0]!, 'vioctl', ...args]);
+  void cli([process.argv[0]!, 'vioctl', ...args], program);
 });
