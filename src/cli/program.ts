@@ -146,10 +146,13 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Parses argv (node, script, args...) and runs the command; usage errors exit 2. */
-export async function cli(argv: readonly string[] = process.argv): Promise<void> {
+/**
+ * Parses argv (node, script, args...) and runs the command; usage errors exit 2. `program`: one
+ * buildProgram() made earlier and not yet parsed (the startup snapshot keeps one ready).
+ */
+export async function cli(argv: readonly string[] = process.argv, program = buildProgram()): Promise<void> {
   try {
-    await buildProgram().parseAsync([...argv]);
+    await program.parseAsync([...argv]);
   } catch (e) {
     if (e instanceof CommanderError) {
       process.exitCode = e.exitCode === 0 ? 0 : 2;

@@ -14,6 +14,10 @@ describe('bin/vioctl (the startup snapshot launcher)', () => {
     [['run', '--json', 'fixtures/stories/crosvm-vsock-access-platform.yaml']],
     [['run', 'fixtures/stories/vfio-unbind-window.yaml']],
     [['run', 'fixtures/bad-input/unknown-key.yaml']],
+    // the yaml package is outside the snapshot (dist/vioctl-yaml.cjs): this input needs it
+    [['run', 'fixtures/hostile/tag-python-object.yaml']],
+    // every story: the JIT stays on for a folder
+    [['run', 'fixtures/stories']],
     [['run', '--kernel', '5.10', 'fixtures/stories/crosvm-vsock-access-platform.yaml']],
     [['--version']],
     [['run', '--bogus']],
