@@ -30,6 +30,22 @@ import {
   type VhostVdpa,
 } from './vdpa-dev.js';
 
+/**
+ * An entry's VdpaMapCtx (its vhost_iotlb_map opaque), made by a class rather than an object literal: V8
+ * tracks literal sites and, once most objects from a site survive (every entry of a big table made while
+ * populating it), allocates all later ones from that site in the old generation. The short-lived ones of an
+ * UPDATE / INVALIDATE pair then die there and, until the next full GC, keep the young objects they point
+ * at alive through every scavenge: with 10^5 entries that made a scavenge ~10x dearer and the heap grow.
+ */
+class MapCtx implements VdpaMapCtx {
+  constructor(
+    readonly obj: VdpaMapCtx['obj'],
+    readonly offset: bigint,
+    readonly pinned: boolean,
+    public mm: VdpaMapCtx['mm'],
+  ) {}
+}
+
 const minU64 = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
 /** proposed, never merged (Sistare V2 5/7) */
@@ -141,7 +157,7 @@ function vaMap(k: Kernel, v: VhostVdpa, iotlb: VhostIotlb, msg: IotlbMsg): Fail 
     const mapSize = minU64(size, vma.end - uaddr);
     if (vma.shared && vma.obj.kind !== 'anon' && !vma.io) {
       const offset = BigInt.asUintN(64, vma.pgoff + uaddr - vma.start);
-      const ctx: VdpaMapCtx = { obj: vma.obj, offset, pinned: false, mm };
+      const ctx = new MapCtx(vma.obj, offset, false, mm);
       err = mapFileFails(mm) ?? vdpaMap(v, iotlb, mapIova, mapSize, uaddr, msg.perm, ctx);
       if (err) break;
     }
@@ -198,7 +214,7 @@ function paMap(k: Kernel, v: VhostVdpa, iotlb: VhostIotlb, msg: IotlbMsg): Fail 
       j++;
     const run = BigInt(j - i) * PAGE_SIZE;
     const first = pages[i]!;
-    const ctx: VdpaMapCtx = { obj: first.obj, offset: first.off, pinned: true, mm };
+    const ctx = new MapCtx(first.obj, first.off, true, mm);
     const e = vdpaMap(v, iotlb, iova, run, physAddr(k, first.obj, first.off), msg.perm, ctx);
     if (e) {
       for (const p of pages.slice(i)) p.obj.pinned--;
