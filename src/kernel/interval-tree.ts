@@ -96,6 +96,8 @@ export class IntervalTree<N extends IntervalNode> {
   #cachedCount: { n: number } | undefined;
   /** the widest live span, or undefined when it must be looked up again (its last entry went) */
   #maxSpan: bigint | undefined;
+  /** Number(#maxSpan), kept with it (meaningful only while #maxSpan is defined) */
+  #maxSpanNumber = 0;
   #seq = 0;
   /** reused search position */
   readonly #cursor: Cursor<N> = { leaf: undefined, index: 0 };
@@ -118,7 +120,7 @@ export class IntervalTree<N extends IntervalNode> {
     const count = this.#spanCount(span);
     if (count === undefined) this.#spans.set(span, (this.#cachedCount = { n: 1 }));
     else if (count.n++ === 0) this.#idle = undefined;
-    if (this.#maxSpan !== undefined && span > this.#maxSpan) this.#maxSpan = span;
+    if (this.#maxSpan !== undefined && span > this.#maxSpan) this.#setMaxSpan(span);
     return n;
   }
 
@@ -144,7 +146,16 @@ export class IntervalTree<N extends IntervalNode> {
    */
   first(start: bigint, last: bigint): N | undefined {
     if (this.#byStart.size === 0) return undefined;
-    return this.#scan(this.#windowStart(start), -1, start, last);
+    const maxSpan = this.#liveMaxSpan();
+    // the window's start in doubles when start and maxSpan are both exact there (below 2^53): the same
+    // value #windowStart computes, without allocating a bigint on every lookup
+    const s = Number(start);
+    const m = this.#maxSpanNumber;
+    if (s <= Number.MAX_SAFE_INTEGER && m <= Number.MAX_SAFE_INTEGER) {
+      const c = this.#byStart.seekAboveSafe(s > m ? s - m : 0, -1, this.#cursor);
+      return this.#scanFrom(c, start, last);
+    }
+    return this.#scan(start > maxSpan ? start - maxSpan : 0n, -1, start, last);
   }
 
   /**
@@ -198,13 +209,24 @@ export class IntervalTree<N extends IntervalNode> {
    * live span exists; the idle span (count 0) is skipped.
    */
   #windowStart(start: bigint): bigint {
+    const maxSpan = this.#liveMaxSpan();
+    return start > maxSpan ? start - maxSpan : 0n;
+  }
+
+  /** (no kernel counterpart) the widest live span, looked up again if its last entry went */
+  #liveMaxSpan(): bigint {
     let maxSpan = this.#maxSpan;
     if (maxSpan === undefined) {
       maxSpan = this.#spans.maxKey()!;
       if (maxSpan === this.#idle) maxSpan = this.#spans.nextLowerKey(maxSpan)!;
-      this.#maxSpan = maxSpan;
+      this.#setMaxSpan(maxSpan);
     }
-    return start > maxSpan ? start - maxSpan : 0n;
+    return maxSpan;
+  }
+
+  #setMaxSpan(span: bigint): void {
+    this.#maxSpan = span;
+    this.#maxSpanNumber = Number(span);
   }
 
   /**
@@ -212,7 +234,11 @@ export class IntervalTree<N extends IntervalNode> {
    * E.start <= last && start <= E.last, giving up at the first E.start > last.
    */
   #scan(from: bigint, seq: number, start: bigint, last: bigint): N | undefined {
-    const c = this.#byStart.seekAbove(from, seq, this.#cursor);
+    return this.#scanFrom(this.#byStart.seekAbove(from, seq, this.#cursor), start, last);
+  }
+
+  /** #scan from a cursor already at its first candidate */
+  #scanFrom(c: Cursor<N>, start: bigint, last: bigint): N | undefined {
     for (let e = OrderedKeys.at(c); e; e = OrderedKeys.at(OrderedKeys.step(c))) {
       if (e.start > last) return undefined;
       if (start <= e.last) return e;

@@ -17,9 +17,14 @@ export interface OrderedKey {
   readonly approx: number;
 }
 
-/** (start, seq) < k, with approx = Number(start) */
+/**
+ * (start, seq) < k, with approx = Number(start). Equal doubles up to 2^53 − 1 are equal integers (Number is
+ * exact there, and rounding is monotone, so a start ≥ 2^53 never maps below 2^53): only above that does
+ * the exact bigint decide, and a caller that knows its start is exactly `approx` may pass any start.
+ */
 function lessThan(approx: number, start: bigint, seq: number, k: OrderedKey): boolean {
   if (approx !== k.approx) return approx < k.approx;
+  if (approx <= Number.MAX_SAFE_INTEGER) return seq < k.seq;
   return start < k.start || (start === k.start && seq < k.seq);
 }
 
@@ -87,7 +92,20 @@ export class OrderedKeys<K extends OrderedKey> {
 
   /** Points c at the first key above (start, seq), or at nothing (c.leaf undefined). */
   seekAbove(start: bigint, seq: number, c: Cursor<K>): Cursor<K> {
-    const approx = Number(start);
+    return this.#seek(Number(start), start, seq, c);
+  }
+
+  /**
+   * seekAbove for a start given as a double that is exactly it: an integer in [0, 2^53 − 1]. For callers
+   * that computed the start in doubles, which allocate nothing where bigint arithmetic would.
+   */
+  seekAboveSafe(start: number, seq: number, c: Cursor<K>): Cursor<K> {
+    if (!(Number.isSafeInteger(start) && start >= 0)) throw new RangeError('seekAboveSafe: not a safe u64');
+    // lessThan reads the bigint start only for doubles above 2^53 − 1
+    return this.#seek(start, 0n, seq, c);
+  }
+
+  #seek(approx: number, start: bigint, seq: number, c: Cursor<K>): Cursor<K> {
     const leaf = this.#leafFor(approx, start, seq);
     c.leaf = leaf;
     c.index = upperBound(leaf.keys, approx, start, seq);

@@ -126,6 +126,22 @@ describe('interval_tree_iter_first / interval_tree_iter_next (include/linux/inte
     expect(u.first(1n, 1n)).toBe(e);
   });
 
+  test('first() is exact either side of 2^53, where its window stops being computed in doubles', () => {
+    const TWO53 = 1n << 53n;
+    const t = new IntervalTree<Entry<string>>();
+    put(t, TWO53 - 2n, TWO53 - 1n, 'below');
+    put(t, TWO53, TWO53 + 1n, 'at');
+    put(t, TWO53 + 1n, TWO53 + 1n, 'above');
+    expect(t.first(TWO53 - 1n, TWO53 - 1n)?.value).toBe('below');
+    expect(t.first(TWO53, TWO53)?.value).toBe('at');
+    expect(ids(walk(t, TWO53 + 1n, TWO53 + 1n))).toEqual(['at', 'above']);
+    expect(t.first(TWO53 + 2n, U64_MAX)).toBeUndefined();
+    // a span of 2^53 or more: the window's start is a bigint even for a small query start
+    put(t, 0n, TWO53, 'wide');
+    expect(ids(walk(t, 5n, 5n))).toEqual(['wide']);
+    expect(ids(walk(t, TWO53, TWO53))).toEqual(['wide', 'at']);
+  });
+
   test('remove refuses an entry of another tree with the same (start, seq)', () => {
     const t = new IntervalTree<Entry<string>>();
     const u = new IntervalTree<Entry<string>>();
@@ -172,6 +188,8 @@ const modelWalk = (m: Model, s: bigint, l: bigint) =>
 const u64 = fc.oneof(
   fc.bigInt({ min: 0n, max: 40n }),
   fc.bigInt({ min: HALF - 20n, max: HALF + 20n }),
+  // where first()'s window leaves doubles for bigints: starts and spans either side of 2^53
+  fc.bigInt({ min: (1n << 53n) - 20n, max: (1n << 53n) + 20n }),
   fc.bigInt({ min: U64_MAX - 40n, max: U64_MAX }),
   fc.bigInt({ min: 0n, max: U64_MAX }),
 );
