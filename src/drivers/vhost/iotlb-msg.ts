@@ -105,6 +105,8 @@ export function processIotlbMsg(ctx: CallCtx, dev: VhostDev, asid: number, msg: 
  * make than the whole parse): the fields are read out before the handler runs, and nothing re-enters.
  */
 const WRITE_SCRATCH = new Uint8Array(40);
+/** write()'s result for a whole message, made once (results are not mutated; ok(0) is shared the same way) */
+const WROTE_MSG = ok(VHOST_MSG_SIZE);
 const WRITE_VIEW = new DataView(WRITE_SCRATCH.buffer);
 
 /**
@@ -169,7 +171,7 @@ export function chrWrite(
   }
   const e = handler(ctx, dev, asid, msg);
   if (e) return replaceErrno('EFAULT', e);
-  return ok(VHOST_MSG_SIZE);
+  return WROTE_MSG;
 }
 
 /** Encodes a queued message as read() copies it: struct vhost_msg (v1) or vhost_msg_v2. */

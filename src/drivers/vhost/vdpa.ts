@@ -31,7 +31,7 @@ import {
 } from './bits.js';
 import { devCleanup, devIoctl, NR, vringIoctl } from './core.js';
 import { hasBackendFeature, newVhostDev, type VhostDev } from './dev.js';
-import { chrWrite } from './iotlb-msg.js';
+import { chrWrite, type MsgHandler } from './iotlb-msg.js';
 import { vhostPollStop } from './ring.js';
 import { mmPinned, newDomain, type VdpaMapCtx, type VhostVdpa, vdpaDevices } from './vdpa-dev.js';
 import { findAllocAs, removeAs, vdpaProcessIotlbMsg } from './vdpa-iotlb.js';
@@ -531,13 +531,19 @@ function release(k: Kernel, f: OpenFile<VhostVdpa>): void {
   v.opened = false;
 }
 
+/**
+ * dev->msg_handler, as vhost_dev_init stores it at open: vhost_vdpa_process_iotlb_msg with its vhost_vdpa
+ * (the kernel's container_of). Made once per open, not as a new closure on every write().
+ */
+const MSG_HANDLER = new WeakMap<VhostDev, MsgHandler>();
+
 const OPS: FileOps<VhostVdpa> = {
   kind: 'vhost-vdpa',
   ioctl,
-  write: (ctx, f, buf, len) =>
-    chrWrite(ctx, devOf(vdpaOf(f)), buf, len, (c, dev, asid, msg) =>
-      vdpaProcessIotlbMsg(c, vdpaOf(f), dev, asid, msg),
-    ),
+  write: (ctx, f, buf, len) => {
+    const dev = devOf(vdpaOf(f));
+    return chrWrite(ctx, dev, buf, len, MSG_HANDLER.get(dev)!);
+  },
   mmap,
   release,
   defaultMsgVersion: (f) =>
@@ -566,6 +572,7 @@ function open(ctx: CallCtx, path: string, _flags: number, fileId: number): Opene
   const dev = newVhostDev('vhost-vdpa', v.sim.nvqs, fileId);
   for (const vq of dev.vqs) vq.handleKick = (_c, q) => v.sim.kickVq(q.index);
   v.dev = dev;
+  MSG_HANDLER.set(dev, (c, d, asid, msg) => vdpaProcessIotlbMsg(c, v, d, asid, msg));
   v.as.clear();
   v.batchAsid = 0;
   v.pinnedVm = 0;
