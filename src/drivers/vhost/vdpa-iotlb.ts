@@ -3,7 +3,7 @@
 // VHOST_IOTLB_REMAP (§13, behind the vhost-iotlb-remap patch).
 import type { CallCtx } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
-import { PAGE_SIZE, PROT_READ, PROT_WRITE } from '../../kernel/memory.js';
+import { type Mm, PAGE_SIZE, PROT_READ, PROT_WRITE } from '../../kernel/memory.js';
 import { type Fail, fail } from '../../kernel/result.js';
 import { physAddr } from '../vdpa/dma.js';
 import { VHOST_BACKEND_F_IOTLB_REMAP, VIRTIO_CONFIG_S_DRIVER_OK } from '../vdpa/sim.js';
@@ -97,7 +97,7 @@ export function iotlbUnmap(v: VhostVdpa, iotlb: VhostIotlb, start: bigint, last:
 /** vhost_vdpa_unmap: then one set_map outside a batch (5.19–6.3: an emptied AS is freed) */
 export function vdpaUnmap(k: Kernel, v: VhostVdpa, iotlb: VhostIotlb, iova: bigint, size: bigint): void {
   const asid = asidOf(iotlb);
-  iotlbUnmap(v, iotlb, iova, (iova + size - 1n) & U64_MAX, asid);
+  iotlbUnmap(v, iotlb, iova, BigInt.asUintN(64, iova + size - 1n), asid);
   if (v.sim.ops.setMap && !v.inBatch) v.sim.setMap(asid, iotlb, v.dev?.owner);
   if (freesEmptyAs(k) && !v.inBatch && iotlb.nmaps === 0) removeAs(v, asid);
 }
@@ -114,6 +114,19 @@ export function removeAs(v: VhostVdpa, asid: number): void {
   if (v.sim.ops.resetMap) v.sim.resetMap(asid);
 }
 
+/** vhost_vdpa_map's kmalloc fault point per address space, made once per mm rather than once per UPDATE */
+const MAP_FAILS = new WeakMap<Mm, () => boolean>();
+
+function mapFailsOf(mm: Mm | null): (() => boolean) | undefined {
+  if (!mm) return undefined; // mmAllocFails(null) is false: no fault point
+  let fn = MAP_FAILS.get(mm);
+  if (!fn) {
+    fn = () => mmAllocFails(mm, VDPA_MAP_SITE);
+    MAP_FAILS.set(mm, fn);
+  }
+  return fn;
+}
+
 /** vhost_vdpa_map: the vhost entry, then the parent (dma_map now, set_map unless batching, or iommu_map) */
 function vdpaMap(
   v: VhostVdpa,
@@ -124,8 +137,8 @@ function vdpaMap(
   perm: number,
   ctx: VdpaMapCtx,
 ): Fail | null {
-  const last = (iova + size - 1n) & U64_MAX;
-  const added = iotlb.addRange(iova, last, addr, perm, ctx, () => mmAllocFails(ctx.mm, VDPA_MAP_SITE));
+  const last = BigInt.asUintN(64, iova + size - 1n);
+  const added = iotlb.addRange(iova, last, addr, perm, ctx, mapFailsOf(ctx.mm));
   if (added !== 'ok')
     return fail(added, 'vhost_vdpa_map', 'vhost_iotlb_add_range_ctx(iotlb, iova, iova + size - 1, ...)');
   const sim = v.sim;
@@ -161,6 +174,8 @@ function vaMap(k: Kernel, v: VhostVdpa, iotlb: VhostIotlb, msg: IotlbMsg): Fail 
       err = mapFileFails(mm) ?? vdpaMap(v, iotlb, mapIova, mapSize, uaddr, msg.perm, ctx);
       if (err) break;
     }
+    // the last piece (usually the only one): nothing reads the cursors after it, so skip their bigints
+    if (mapSize === size) break;
     size -= mapSize;
     uaddr += mapSize;
     mapIova += mapSize;
