@@ -86,6 +86,14 @@ const newVring = (): Vringh => ({
   lastUsedIdx: 0,
 });
 
+/**
+ * k.fault.alloc(mm, site) as a callback. Its own function: a closure made inside #mapFails would have V8
+ * allocate #mapFails' context on every call, even on the calls that reuse a callback.
+ */
+function faultPoint(k: Kernel, mm: Mm, site: string): () => boolean {
+  return () => k.fault.alloc(mm, site);
+}
+
 export class VdpaSim {
   /** vdpa->nvqs, ngroups, nas */
   readonly nvqs: number;
@@ -318,7 +326,7 @@ export class VdpaSim {
     // made once per (site, mm) and kept: a new closure on every dma_map was one more allocation per UPDATE
     const had = this.#faultFns.get(site);
     if (had?.mm === mm) return had.fn;
-    const fn = () => this.k.fault.alloc(mm, site);
+    const fn = faultPoint(this.k, mm, site);
     this.#faultFns.set(site, { mm, fn });
     return fn;
   }
@@ -349,7 +357,7 @@ export class VdpaSim {
   dmaUnmap(asid: number, iova: bigint, size: bigint): Fail | null {
     if (asid >= this.nas) return fail('EINVAL', 'vdpasim_dma_unmap', 'asid >= vdpasim->dev_attr.nas');
     this.dropPassthrough(asid);
-    this.iommu[asid]!.delRange(iova, BigInt.asUintN(64, iova + size - 1n));
+    this.iommu[asid]!.freeRange(iova, BigInt.asUintN(64, iova + size - 1n));
     return null;
   }
 

@@ -92,7 +92,7 @@ export function processIotlbMsg(ctx: CallCtx, dev: VhostDev, asid: number, msg: 
     case VHOST_IOTLB_INVALIDATE: {
       if (!dev.iotlb) return fail('EFAULT', fn, 'VHOST_IOTLB_INVALIDATE: !dev->iotlb');
       metaReset(dev);
-      dev.iotlb.delRange(msg.iova, BigInt.asUintN(64, msg.iova + msg.size - 1n));
+      dev.iotlb.freeRange(msg.iova, BigInt.asUintN(64, msg.iova + msg.size - 1n));
       return null;
     }
     default:

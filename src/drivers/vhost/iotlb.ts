@@ -39,8 +39,6 @@ export type AddRangeResult = 'ok' | 'EFAULT' | 'ENOMEM' | 'ENOSPC' | 'EINVAL';
  * per map, so itree_next finds a map's tree position in O(1) without a side table.
  */
 class MapNode extends IntervalNode implements IotlbMap {
-  /** the IOTLB holding the map; undefined once freed */
-  #iotlb: VhostIotlb | undefined;
   /** the FIFO list (struct vhost_iotlb_map.link): the next older and newer map */
   #older: MapNode | undefined;
   #newer: MapNode | undefined = undefined;
@@ -52,18 +50,11 @@ class MapNode extends IntervalNode implements IotlbMap {
     public addr: bigint,
     public perm: number,
     opaque: unknown,
-    iotlb: VhostIotlb,
     older: MapNode | undefined,
   ) {
     super(start, last);
     if (opaque !== undefined) this.opaque = opaque;
-    this.#iotlb = iotlb;
     this.#older = older;
-  }
-
-  /** (container_of) the IOTLB holding m, if this file made m and it is live */
-  static iotlbOf(m: IotlbMap): VhostIotlb | undefined {
-    return #iotlb in m ? (m as MapNode).#iotlb : undefined;
   }
 
   /** list_add_tail: n goes after `newest` */
@@ -79,18 +70,18 @@ class MapNode extends IntervalNode implements IotlbMap {
     return n.#newer;
   }
 
-  /** list_del, and the map belongs to no IOTLB any more */
+  /** list_del */
   static unlink(n: MapNode): void {
     const older = n.#older;
     const newer = n.#newer;
     if (older) older.#newer = newer;
     if (newer) newer.#older = older;
-    n.#older = n.#newer = n.#iotlb = undefined;
+    n.#older = n.#newer = undefined;
   }
 
-  /** vhost_iotlb_reset's kfree of every map: it belongs to no IOTLB any more */
+  /** vhost_iotlb_reset's kfree of every map: its FIFO links go */
   static orphan(n: MapNode): void {
-    n.#older = n.#newer = n.#iotlb = undefined;
+    n.#older = n.#newer = undefined;
   }
 }
 
@@ -158,7 +149,7 @@ export class VhostIotlb {
     } else if (allocFails?.()) {
       return 'ENOMEM';
     }
-    const map = new MapNode(start, last, last - start + 1n, addr, perm, opaque, this, this.#newest);
+    const map = new MapNode(start, last, last - start + 1n, addr, perm, opaque, this.#newest);
     this.#root.insert(map);
     if (this.#newest) MapNode.linkNewer(this.#newest, map);
     else this.#oldest = map;
@@ -172,13 +163,20 @@ export class VhostIotlb {
    * trimming). Returns the removed maps in removal order, i.e. (start, insertion) order.
    */
   delRange(start: bigint, last: bigint): IotlbMap[] {
-    let removed: IotlbMap[] | undefined; // made on the first hit: most calls free one map or none
+    const removed: IotlbMap[] = [];
     for (let e = this.#root.first(start, last); e; e = this.#root.first(start, last)) {
-      if (removed) removed.push(e);
-      else removed = [e];
+      removed.push(e);
       this.#free(e);
     }
-    return removed ?? [];
+    return removed;
+  }
+
+  /**
+   * vhost_iotlb_del_range as the kernel's returns: nothing. delRange without the array of removed maps,
+   * for the callers that drop it (an UPDATE / INVALIDATE pair would otherwise make one per message).
+   */
+  freeRange(start: bigint, last: bigint): void {
+    for (let e = this.#root.first(start, last); e; e = this.#root.first(start, last)) this.#free(e);
   }
 
   /**
@@ -186,8 +184,8 @@ export class VhostIotlb {
    * whole, as vhost_vdpa_{pa,va}_unmap do). False if the map is not (or no longer) in this IOTLB.
    */
   mapFree(map: IotlbMap): boolean {
-    if (MapNode.iotlbOf(map) !== this) return false;
-    this.#free(map as MapNode);
+    if (!this.#holds(map)) return false;
+    this.#free(map);
     return true;
   }
 
@@ -201,7 +199,7 @@ export class VhostIotlb {
    * be live; a map that is not (or no longer) in this IOTLB yields undefined.
    */
   itreeNext(map: IotlbMap, start: bigint, last: bigint): IotlbMap | undefined {
-    return MapNode.iotlbOf(map) === this ? this.#root.next(map as MapNode, start, last) : undefined;
+    return this.#holds(map) ? this.#root.next(map, start, last) : undefined;
   }
 
   /** vhost_iotlb_reset: del_range(0, U64_MAX), which matches every map; done as one clear. */
@@ -215,6 +213,11 @@ export class VhostIotlb {
   /** vhost_iotlb_itree_first/_next over [0, U64_MAX]: every map in (start, insertion) order (state tables) */
   maps(): IotlbMap[] {
     return Array.from(this.#root.entries());
+  }
+
+  /** (container_of) m is a live map of this IOTLB: one of ours, in our tree */
+  #holds(m: IotlbMap): m is MapNode {
+    return m instanceof MapNode && IntervalNode.ownerOf(m) === this.#root;
   }
 
   /** vhost_iotlb_map_free: unlink from the tree and the FIFO list; nmaps-- */

@@ -121,10 +121,15 @@ function mapFailsOf(mm: Mm | null): (() => boolean) | undefined {
   if (!mm) return undefined; // mmAllocFails(null) is false: no fault point
   let fn = MAP_FAILS.get(mm);
   if (!fn) {
-    fn = () => mmAllocFails(mm, VDPA_MAP_SITE);
+    fn = mapFaultPoint(mm);
     MAP_FAILS.set(mm, fn);
   }
   return fn;
+}
+
+/** the callback itself, made apart: a closure inside mapFailsOf would cost it a context on every call */
+function mapFaultPoint(mm: Mm): () => boolean {
+  return () => mmAllocFails(mm, VDPA_MAP_SITE);
 }
 
 /** vhost_vdpa_map: the vhost entry, then the parent (dma_map now, set_map unless batching, or iommu_map) */
@@ -148,7 +153,7 @@ function vdpaMap(
   else if (sim.ops.setMap) r = v.inBatch ? null : sim.setMap(asid, iotlb, ctx.mm);
   else v.domain?.addRange(iova, last, addr, perm);
   if (r) {
-    iotlb.delRange(iova, last);
+    iotlb.freeRange(iova, last);
     return r;
   }
   return null;
