@@ -34,8 +34,17 @@ export interface IotlbMsg {
   type: number;
 }
 
-/** A family's message handler (dev->msg_handler); null means the generic one. */
-export type MsgHandler = (ctx: CallCtx, dev: VhostDev, asid: number, msg: IotlbMsg) => Fail | null;
+/**
+ * A family's message handler (dev->msg_handler). `arg` is what the kernel's handler reaches by container_of
+ * (vhost-vdpa: its struct vhost_vdpa), passed along rather than captured in a closure per write().
+ */
+export type MsgHandler<T = undefined> = (
+  ctx: CallCtx,
+  dev: VhostDev,
+  asid: number,
+  msg: IotlbMsg,
+  arg: T,
+) => Fail | null;
 
 const ULONG_MAX = (1n << 64n) - 1n;
 
@@ -120,12 +129,22 @@ function copyField(mm: Mm, buf: bigint, len: number, whole: boolean, off: number
 }
 
 /** vhost_chr_write_iter: parse a v1 or v2 message from the user buffer and hand it to the handler. */
-export function chrWrite(
+export function chrWrite(ctx: CallCtx, dev: VhostDev, buf: bigint, len: number): SysResult;
+export function chrWrite<T>(
   ctx: CallCtx,
   dev: VhostDev,
   buf: bigint,
   len: number,
-  handler: MsgHandler = processIotlbMsg,
+  handler: MsgHandler<T>,
+  arg: T,
+): SysResult;
+export function chrWrite<T>(
+  ctx: CallCtx,
+  dev: VhostDev,
+  buf: bigint,
+  len: number,
+  handler: MsgHandler<T> = processIotlbMsg as MsgHandler<T>,
+  arg?: T,
 ): SysResult {
   const fn = 'vhost_chr_write_iter';
   const mm = ctx.proc.mm;
@@ -169,7 +188,7 @@ export function chrWrite(
       return fail('EINVAL', fn, 'msg.type == VHOST_IOTLB_INVALIDATE && msg.size == 0');
     }
   }
-  const e = handler(ctx, dev, asid, msg);
+  const e = handler(ctx, dev, asid, msg, arg as T);
   if (e) return replaceErrno('EFAULT', e);
   return WROTE_MSG;
 }

@@ -531,19 +531,13 @@ function release(k: Kernel, f: OpenFile<VhostVdpa>): void {
   v.opened = false;
 }
 
-/**
- * dev->msg_handler, as vhost_dev_init stores it at open: vhost_vdpa_process_iotlb_msg with its vhost_vdpa
- * (the kernel's container_of). Made once per open, not as a new closure on every write().
- */
-const MSG_HANDLER = new WeakMap<VhostDev, MsgHandler>();
+/** dev->msg_handler as vhost_dev_init sets it: vhost_vdpa_process_iotlb_msg, handed its vhost_vdpa */
+const msgHandler: MsgHandler<VhostVdpa> = (c, dev, asid, msg, v) => vdpaProcessIotlbMsg(c, v, dev, asid, msg);
 
 const OPS: FileOps<VhostVdpa> = {
   kind: 'vhost-vdpa',
   ioctl,
-  write: (ctx, f, buf, len) => {
-    const dev = devOf(vdpaOf(f));
-    return chrWrite(ctx, dev, buf, len, MSG_HANDLER.get(dev)!);
-  },
+  write: (ctx, f, buf, len) => chrWrite(ctx, devOf(vdpaOf(f)), buf, len, msgHandler, vdpaOf(f)),
   mmap,
   release,
   defaultMsgVersion: (f) =>
@@ -572,7 +566,6 @@ function open(ctx: CallCtx, path: string, _flags: number, fileId: number): Opene
   const dev = newVhostDev('vhost-vdpa', v.sim.nvqs, fileId);
   for (const vq of dev.vqs) vq.handleKick = (_c, q) => v.sim.kickVq(q.index);
   v.dev = dev;
-  MSG_HANDLER.set(dev, (c, d, asid, msg) => vdpaProcessIotlbMsg(c, v, d, asid, msg));
   v.as.clear();
   v.batchAsid = 0;
   v.pinnedVm = 0;
