@@ -26,6 +26,20 @@ const BTree: BTreeCtor =
 // lands after the existing ones; OrderedKeys' (start, seq) order, seq counting insertions, reproduces that.
 
 /**
+ * Number(x) through a one-entry memo: Number of a bigint is a runtime call, and one IOTLB message asks it of
+ * the same start up to seven times (itree_first and insert, in vhost's tree and the device's).
+ */
+let memoBig = -1n;
+let memoNumber = -1;
+function approxOf(x: bigint): number {
+  if (x !== memoBig) {
+    memoNumber = Number(x);
+    memoBig = x;
+  }
+  return memoNumber;
+}
+
+/**
  * What INTERVAL_TREE_DEFINE expects embedded in the caller's struct (rb, start, last, __subtree_last): the
  * caller's node class extends this one, so an entry is one object (struct vhost_iotlb_map embeds its rb
  * node the same way). Only start and last are own public fields; the tree's bookkeeping is private, so it
@@ -46,7 +60,7 @@ export class IntervalNode {
     readonly last: bigint,
   ) {
     this.#span = last - start;
-    this.#approx = Number(start);
+    this.#approx = approxOf(start);
   }
 
   /** OrderedKey.seq: the insertion number the tree gave this node (−1 before any insert) */
@@ -149,7 +163,7 @@ export class IntervalTree<N extends IntervalNode> {
     const maxSpan = this.#liveMaxSpan();
     // the window's start in doubles when start and maxSpan are both exact there (below 2^53): the same
     // value #windowStart computes, without allocating a bigint on every lookup
-    const s = Number(start);
+    const s = approxOf(start);
     const m = this.#maxSpanNumber;
     if (s <= Number.MAX_SAFE_INTEGER && m <= Number.MAX_SAFE_INTEGER) {
       const c = this.#byStart.seekAboveSafe(s > m ? s - m : 0, -1, this.#cursor);
