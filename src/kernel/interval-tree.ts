@@ -40,6 +40,17 @@ function approxOf(x: bigint): number {
 }
 
 /**
+ * x, or an equal bigint seen just before: the entries of a table mostly share one span (pages), so nodes
+ * keep one span object between them instead of 24 bytes each (and the fresh one dies young).
+ */
+let lastSpan = -1n;
+function shareSpan(x: bigint): bigint {
+  if (x === lastSpan) return lastSpan;
+  lastSpan = x;
+  return x;
+}
+
+/**
  * What INTERVAL_TREE_DEFINE expects embedded in the caller's struct (rb, start, last, __subtree_last): the
  * caller's node class extends this one, so an entry is one object (struct vhost_iotlb_map embeds its rb
  * node the same way). Only start and last are own public fields; the tree's bookkeeping is private, so it
@@ -59,7 +70,7 @@ export class IntervalNode {
     readonly start: bigint,
     readonly last: bigint,
   ) {
-    this.#span = last - start;
+    this.#span = shareSpan(last - start);
     this.#approx = approxOf(start);
   }
 

@@ -6,6 +6,25 @@ import { IntervalNode, IntervalTree } from '../../kernel/interval-tree.js';
 const U64_MAX = (1n << 64n) - 1n;
 
 /**
+ * x, or an equal size seen just before: most maps of a table have one size (a page), so they share the
+ * bigint rather than each keeping 24 bytes of it for the table's life.
+ */
+let lastSize = -1n;
+function shareSize(x: bigint): bigint {
+  if (x === lastSize) return lastSize;
+  lastSize = x;
+  return x;
+}
+
+/** the same for a map's last: one UPDATE adds the same range to vhost's table and then to the device's */
+let lastLast = -1n;
+function shareLast(x: bigint): bigint {
+  if (x === lastLast) return lastLast;
+  lastLast = x;
+  return x;
+}
+
+/**
  * struct vhost_iotlb_map. The objects handed out are the IOTLB's own (the kernel hands out pointers): read
  * them, don't mutate them. `size` is last − start + 1 kept exact: the unsplit full range [0, 2^64−1] (before
  * 5.17, or with splitFullRange off) has size 2^64n here, where the kernel's u64 wraps to 0.
@@ -149,7 +168,15 @@ export class VhostIotlb {
     } else if (allocFails?.()) {
       return 'ENOMEM';
     }
-    const map = new MapNode(start, last, last - start + 1n, addr, perm, opaque, this.#newest);
+    const map = new MapNode(
+      start,
+      shareLast(last),
+      shareSize(last - start + 1n),
+      addr,
+      perm,
+      opaque,
+      this.#newest,
+    );
     this.#root.insert(map);
     if (this.#newest) MapNode.linkNewer(this.#newest, map);
     else this.#oldest = map;
