@@ -22,55 +22,93 @@ type BTree<K, V> = sortedBtree.default<K, V>;
 const BTree: BTreeCtor =
   (sortedBtree as { default?: BTreeCtor }).default ?? (sortedBtree as unknown as BTreeCtor);
 
-export interface IntervalEntry<T> {
-  readonly start: bigint;
-  readonly last: bigint;
-  /** insertion number, unique within one tree: breaks ties between equal starts (later goes right) */
-  readonly seq: number;
-  value: T;
-}
-
 // interval_tree_insert's descent: `start < parent.start` goes left, anything else right, so an equal start
 // lands after the existing ones; OrderedKeys' (start, seq) order, seq counting insertions, reproduces that.
 
-/** the node INTERVAL_TREE_DEFINE embeds (rb + start/last): its own B-tree key, knowing which tree holds it */
-class Node<T> implements IntervalEntry<T> {
-  #owner: IntervalTree<T> | undefined;
+/**
+ * Number(x) through a one-entry memo: Number of a bigint is a runtime call, and one IOTLB message asks it of
+ * the same start up to seven times (itree_first and insert, in vhost's tree and the device's).
+ */
+let memoBig = -1n;
+let memoNumber = -1;
+function approxOf(x: bigint): number {
+  if (x !== memoBig) {
+    memoNumber = Number(x);
+    memoBig = x;
+  }
+  return memoNumber;
+}
+
+/**
+ * x, or an equal bigint seen just before: the entries of a table mostly share one span (pages), so nodes
+ * keep one span object between them instead of 24 bytes each (and the fresh one dies young).
+ */
+let lastSpan = -1n;
+function shareSpan(x: bigint): bigint {
+  if (x === lastSpan) return lastSpan;
+  lastSpan = x;
+  return x;
+}
+
+/**
+ * What INTERVAL_TREE_DEFINE expects embedded in the caller's struct (rb, start, last, __subtree_last): the
+ * caller's node class extends this one, so an entry is one object (struct vhost_iotlb_map embeds its rb
+ * node the same way). Only start and last are own public fields; the tree's bookkeeping is private, so it
+ * shows in no Object.keys, toEqual or JSON of the caller's node.
+ */
+export class IntervalNode {
+  /** the tree holding this node (RB_EMPTY_NODE when undefined) */
+  #owner: object | undefined;
+  /** insertion number, unique within one tree: breaks ties between equal starts (later goes right) */
+  #seq = -1;
   /** last − start, computed once (bigint arithmetic allocates) */
   readonly #span: bigint;
   /** OrderedKeys' double ordering key */
-  readonly approx: number;
+  readonly #approx: number;
+
   constructor(
     readonly start: bigint,
     readonly last: bigint,
-    readonly seq: number,
-    public value: T,
-    owner: IntervalTree<T>,
   ) {
-    this.#owner = owner;
-    this.#span = last - start;
-    this.approx = Number(start);
+    this.#span = shareSpan(last - start);
+    this.#approx = approxOf(start);
   }
 
-  /** (no kernel counterpart) the span the augmentation bookkeeping counts e under */
-  static spanOf<T>(e: IntervalEntry<T>): bigint {
-    return (e as Node<T>).#span;
+  /** OrderedKey.seq: the insertion number the tree gave this node (−1 before any insert) */
+  get seq(): number {
+    return this.#seq;
   }
 
-  /** (RB_EMPTY_NODE, per tree) the tree e belongs to: undefined once removed or if no IntervalTree made e */
-  static ownerOf<T>(e: IntervalEntry<T>): IntervalTree<T> | undefined {
-    return #owner in e ? (e as Node<T>).#owner : undefined;
+  /** OrderedKey.approx: Number(start) */
+  get approx(): number {
+    return this.#approx;
   }
 
-  /** (RB_CLEAR_NODE) mark e as in no tree */
-  static release<T>(e: IntervalEntry<T>): void {
-    (e as Node<T>).#owner = undefined;
+  /** (no kernel counterpart) the span the augmentation bookkeeping counts n under */
+  static spanOf(n: IntervalNode): bigint {
+    return n.#span;
+  }
+
+  /** (RB_EMPTY_NODE, per tree) the tree n belongs to: undefined once removed */
+  static ownerOf(n: IntervalNode): object | undefined {
+    return n.#owner;
+  }
+
+  /** interval_tree_insert's rb_link_node: n now belongs to `owner` at insertion number seq */
+  static attach(n: IntervalNode, owner: object, seq: number): void {
+    n.#owner = owner;
+    n.#seq = seq;
+  }
+
+  /** (RB_CLEAR_NODE) mark n as in no tree; its seq stays, so next() can still start from its position */
+  static release(n: IntervalNode): void {
+    n.#owner = undefined;
   }
 }
 
-export class IntervalTree<T> {
+export class IntervalTree<N extends IntervalNode> {
   /** the entries themselves as keys, ordered by (start, seq) */
-  readonly #byStart = new OrderedKeys<Node<T>>();
+  readonly #byStart = new OrderedKeys<N>();
   /**
    * multiset of spans (last − start) → how many live entries have it. One span may sit at count 0 (#idle):
    * deleting and re-adding its B-tree key on every remove/insert pair (the IOTLB's add/del of one page) would
@@ -83,33 +121,40 @@ export class IntervalTree<T> {
   #cachedCount: { n: number } | undefined;
   /** the widest live span, or undefined when it must be looked up again (its last entry went) */
   #maxSpan: bigint | undefined;
+  /** Number(#maxSpan), kept with it (meaningful only while #maxSpan is defined) */
+  #maxSpanNumber = 0;
   #seq = 0;
   /** reused search position */
-  readonly #cursor: Cursor<Node<T>> = { leaf: undefined, index: 0 };
+  readonly #cursor: Cursor<N> = { leaf: undefined, index: 0 };
 
   /** (the kernel keeps no count; vhost_iotlb has nmaps) the number of entries */
   get size(): number {
     return this.#byStart.size;
   }
 
-  /** interval_tree_insert: the new entry goes after every entry with the same start. */
-  insert(start: bigint, last: bigint, value: T): IntervalEntry<T> {
-    const e = new Node(start, last, this.#seq++, value, this);
-    this.#byStart.add(e);
-    const span = Node.spanOf(e);
+  /**
+   * interval_tree_insert: n goes after every entry with the same start. n must be in no tree (a node is
+   * linked into one tree at a time, as an rb_node is); returns n.
+   */
+  insert(n: N): N {
+    if (IntervalNode.ownerOf(n) !== undefined)
+      throw new Error('IntervalTree.insert: node is already in a tree');
+    IntervalNode.attach(n, this, this.#seq++);
+    this.#byStart.add(n);
+    const span = IntervalNode.spanOf(n);
     const count = this.#spanCount(span);
     if (count === undefined) this.#spans.set(span, (this.#cachedCount = { n: 1 }));
     else if (count.n++ === 0) this.#idle = undefined;
-    if (this.#maxSpan !== undefined && span > this.#maxSpan) this.#maxSpan = span;
-    return e;
+    if (this.#maxSpan !== undefined && span > this.#maxSpan) this.#setMaxSpan(span);
+    return n;
   }
 
   /** interval_tree_remove: false (and no change) if e is not currently an entry of this tree. */
-  remove(e: IntervalEntry<T>): boolean {
-    if (Node.ownerOf(e) !== this) return false;
-    Node.release(e);
-    this.#byStart.delete(e as Node<T>);
-    const span = Node.spanOf(e);
+  remove(e: N): boolean {
+    if (IntervalNode.ownerOf(e) !== this) return false;
+    IntervalNode.release(e);
+    this.#byStart.delete(e);
+    const span = IntervalNode.spanOf(e);
     const count = this.#spanCount(span)!;
     if (--count.n === 0) {
       if (this.#idle !== undefined) this.#dropSpan(this.#idle);
@@ -124,16 +169,25 @@ export class IntervalTree<T> {
    * the lowest (start, seq). Works for an inverted query (last < start) exactly as that formula says: it then
    * matches only entries spanning both last and start.
    */
-  first(start: bigint, last: bigint): IntervalEntry<T> | undefined {
+  first(start: bigint, last: bigint): N | undefined {
     if (this.#byStart.size === 0) return undefined;
-    return this.#scan(this.#windowStart(start), -1, start, last);
+    const maxSpan = this.#liveMaxSpan();
+    // the window's start in doubles when start and maxSpan are both exact there (below 2^53): the same
+    // value #windowStart computes, without allocating a bigint on every lookup
+    const s = approxOf(start);
+    const m = this.#maxSpanNumber;
+    if (s <= Number.MAX_SAFE_INTEGER && m <= Number.MAX_SAFE_INTEGER) {
+      const c = this.#byStart.seekAboveSafe(s > m ? s - m : 0, -1, this.#cursor);
+      return this.#scanFrom(c, start, last);
+    }
+    return this.#scan(start > maxSpan ? start - maxSpan : 0n, -1, start, last);
   }
 
   /**
    * interval_tree_iter_next (itree_next): the next overlapping entry after e in (start, seq) order. The
    * kernel requires e to be in the tree; here a removed e still works, by its (start, seq) position.
    */
-  next(e: IntervalEntry<T>, start: bigint, last: bigint): IntervalEntry<T> | undefined {
+  next(e: N, start: bigint, last: bigint): N | undefined {
     if (this.#byStart.size === 0) return undefined;
     const from = this.#windowStart(start);
     return e.start >= from ? this.#scan(e.start, e.seq, start, last) : this.#scan(from, -1, start, last);
@@ -143,8 +197,8 @@ export class IntervalTree<T> {
    * in-order walk (rb_first / rb_next): all entries in (start, seq) order. Each step re-seeks from the last
    * entry yielded, so removing entries (including the current one) while iterating is safe.
    */
-  *entries(): IterableIterator<IntervalEntry<T>> {
-    const c: Cursor<Node<T>> = { leaf: undefined, index: 0 };
+  *entries(): IterableIterator<N> {
+    const c: Cursor<N> = { leaf: undefined, index: 0 };
     for (let k = OrderedKeys.at(this.#byStart.seekAbove(-1n, 0, c)); k; ) {
       yield k;
       k = OrderedKeys.at(this.#byStart.seekAbove(k.start, k.seq, c));
@@ -153,7 +207,7 @@ export class IntervalTree<T> {
 
   /** drops every entry (RB_ROOT_CACHED); seq keeps counting so stale entries never alias new ones. */
   clear(): void {
-    for (const k of this.#byStart.keys()) Node.release(k);
+    for (const k of this.#byStart.keys()) IntervalNode.release(k);
     this.#byStart.clear();
     this.#spans.clear();
     this.#idle = this.#cachedCount = this.#maxSpan = undefined;
@@ -180,21 +234,36 @@ export class IntervalTree<T> {
    * live span exists; the idle span (count 0) is skipped.
    */
   #windowStart(start: bigint): bigint {
+    const maxSpan = this.#liveMaxSpan();
+    return start > maxSpan ? start - maxSpan : 0n;
+  }
+
+  /** (no kernel counterpart) the widest live span, looked up again if its last entry went */
+  #liveMaxSpan(): bigint {
     let maxSpan = this.#maxSpan;
     if (maxSpan === undefined) {
       maxSpan = this.#spans.maxKey()!;
       if (maxSpan === this.#idle) maxSpan = this.#spans.nextLowerKey(maxSpan)!;
-      this.#maxSpan = maxSpan;
+      this.#setMaxSpan(maxSpan);
     }
-    return start > maxSpan ? start - maxSpan : 0n;
+    return maxSpan;
+  }
+
+  #setMaxSpan(span: bigint): void {
+    this.#maxSpan = span;
+    this.#maxSpanNumber = Number(span);
   }
 
   /**
    * interval_tree_subtree_search's in-order test: the first entry with a key above (from, seq) and
    * E.start <= last && start <= E.last, giving up at the first E.start > last.
    */
-  #scan(from: bigint, seq: number, start: bigint, last: bigint): IntervalEntry<T> | undefined {
-    const c = this.#byStart.seekAbove(from, seq, this.#cursor);
+  #scan(from: bigint, seq: number, start: bigint, last: bigint): N | undefined {
+    return this.#scanFrom(this.#byStart.seekAbove(from, seq, this.#cursor), start, last);
+  }
+
+  /** #scan from a cursor already at its first candidate */
+  #scanFrom(c: Cursor<N>, start: bigint, last: bigint): N | undefined {
     for (let e = OrderedKeys.at(c); e; e = OrderedKeys.at(OrderedKeys.step(c))) {
       if (e.start > last) return undefined;
       if (start <= e.last) return e;

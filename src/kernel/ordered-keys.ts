@@ -17,9 +17,14 @@ export interface OrderedKey {
   readonly approx: number;
 }
 
-/** (start, seq) < k, with approx = Number(start) */
+/**
+ * (start, seq) < k, with approx = Number(start). Equal doubles up to 2^53 − 1 are equal integers (Number is
+ * exact there, and rounding is monotone, so a start ≥ 2^53 never maps below 2^53): only above that does
+ * the exact bigint decide, and a caller that knows its start is exactly `approx` may pass any start.
+ */
 function lessThan(approx: number, start: bigint, seq: number, k: OrderedKey): boolean {
   if (approx !== k.approx) return approx < k.approx;
+  if (approx <= Number.MAX_SAFE_INTEGER) return seq < k.seq;
   return start < k.start || (start === k.start && seq < k.seq);
 }
 
@@ -50,6 +55,13 @@ export class OrderedKeys<K extends OrderedKey> {
   readonly #min: number;
   #root: Node<K> = new Leaf<K>();
   #size = 0;
+  /**
+   * The leaf the last descent ended in. Lookups come in runs at one place (an UPDATE's EEXIST check then
+   * its insert; an unmap's itree_first, free, itree_first again), so #leafFor first asks whether the key
+   * still falls in this leaf's range, two compares instead of a descent. Always a leaf of the tree, or
+   * undefined: a merge that drops it, or clear(), forgets it.
+   */
+  #hint: Leaf<K> | undefined;
 
   /** `max`: keys per leaf and children per inner node (at least 4; small values are for tests) */
   constructor(max = 64) {
@@ -67,7 +79,7 @@ export class OrderedKeys<K extends OrderedKey> {
   add(k: K): void {
     const leaf = this.#leafFor(k.approx, k.start, k.seq);
     const i = upperBound(leaf.keys, k.approx, k.start, k.seq);
-    leaf.keys.splice(i, 0, k);
+    insertAt(leaf.keys, i, k);
     this.#size++;
     if (i === 0) this.#raiseMin(leaf, k);
     if (leaf.keys.length > this.#max) this.#splitLeaf(leaf);
@@ -78,7 +90,7 @@ export class OrderedKeys<K extends OrderedKey> {
     const leaf = this.#leafFor(k.approx, k.start, k.seq);
     const i = upperBound(leaf.keys, k.approx, k.start, k.seq) - 1;
     if (i < 0 || leaf.keys[i] !== k) return false;
-    leaf.keys.splice(i, 1);
+    removeAt(leaf.keys, i);
     this.#size--;
     if (i === 0 && leaf.keys.length > 0) this.#raiseMin(leaf, leaf.keys[0]!);
     if (leaf.parent && leaf.keys.length < this.#min) this.#rebalance(leaf);
@@ -87,7 +99,20 @@ export class OrderedKeys<K extends OrderedKey> {
 
   /** Points c at the first key above (start, seq), or at nothing (c.leaf undefined). */
   seekAbove(start: bigint, seq: number, c: Cursor<K>): Cursor<K> {
-    const approx = Number(start);
+    return this.#seek(Number(start), start, seq, c);
+  }
+
+  /**
+   * seekAbove for a start given as a double that is exactly it: an integer in [0, 2^53 − 1]. For callers
+   * that computed the start in doubles, which allocate nothing where bigint arithmetic would.
+   */
+  seekAboveSafe(start: number, seq: number, c: Cursor<K>): Cursor<K> {
+    if (!(Number.isSafeInteger(start) && start >= 0)) throw new RangeError('seekAboveSafe: not a safe u64');
+    // lessThan reads the bigint start only for doubles above 2^53 − 1
+    return this.#seek(start, 0n, seq, c);
+  }
+
+  #seek(approx: number, start: bigint, seq: number, c: Cursor<K>): Cursor<K> {
     const leaf = this.#leafFor(approx, start, seq);
     c.leaf = leaf;
     c.index = upperBound(leaf.keys, approx, start, seq);
@@ -116,6 +141,7 @@ export class OrderedKeys<K extends OrderedKey> {
   clear(): void {
     this.#root = new Leaf<K>();
     this.#size = 0;
+    this.#hint = undefined;
   }
 
   /** (tests) checks every structural rule; returns the first broken one, or undefined */
@@ -124,6 +150,7 @@ export class OrderedKeys<K extends OrderedKey> {
     let prev: K | undefined;
     let leafPrev: Leaf<K> | undefined;
     let leafDepth = -1;
+    let hintFound = false;
     const walk = (n: Node<K>, depth: number, lo: K | undefined): string | undefined => {
       if (n !== this.#root && sizeOf(n) < this.#min) return `node below min at depth ${depth}`;
       if (sizeOf(n) > this.#max) return `node above max at depth ${depth}`;
@@ -133,6 +160,7 @@ export class OrderedKeys<K extends OrderedKey> {
         if (n.prev !== leafPrev) return 'broken leaf links';
         if (leafPrev && leafPrev.next !== n) return 'broken leaf links';
         leafPrev = n;
+        if (n === this.#hint) hintFound = true;
         if (lo !== undefined && n.keys[0] !== lo) return 'parent min is not the leaf min';
         for (const k of n.keys) {
           if (k.approx !== Number(k.start)) return 'approx is not Number(start)';
@@ -155,6 +183,7 @@ export class OrderedKeys<K extends OrderedKey> {
     const r = walk(this.#root, 0, undefined);
     if (r) return r;
     if (leafPrev?.next !== undefined) return 'last leaf has a next';
+    if (this.#hint !== undefined && !hintFound) return 'hint is not a leaf of the tree';
     return count === this.#size ? undefined : `size ${this.#size} but ${count} keys`;
   }
 
@@ -164,13 +193,26 @@ export class OrderedKeys<K extends OrderedKey> {
     return n;
   }
 
-  /** the leaf whose range holds (start, seq): the last child whose min is <= it, at each level */
+  /**
+   * the leaf whose range holds (start, seq): the last child whose min is <= it, at each level. Since every
+   * parent min is its child's first key, that is the last leaf whose first key is <= (start, seq), or the
+   * first leaf if there is none; the hint is that leaf when (start, seq) lies between its first key (or it
+   * is the first leaf) and the next leaf's first key.
+   */
   #leafFor(approx: number, start: bigint, seq: number): Leaf<K> {
+    const h = this.#hint;
+    if (
+      h !== undefined &&
+      (h.prev === undefined || !lessThan(approx, start, seq, h.keys[0]!)) &&
+      (h.next === undefined || lessThan(approx, start, seq, h.next.keys[0]!))
+    )
+      return h;
     let n = this.#root;
     while (n instanceof Inner) {
       const i = upperBound(n.mins, approx, start, seq) - 1;
       n = n.children[Math.max(0, i)]!;
     }
+    this.#hint = n;
     return n;
   }
 
@@ -244,6 +286,7 @@ export class OrderedKeys<K extends OrderedKey> {
     // merge the right one of the pair into the left one
     const [a, b, bi] = left ? [left, n, i] : [n, right!, i + 1];
     mergeInto(a, b);
+    if (b === this.#hint) this.#hint = undefined;
     p.children.splice(bi, 1);
     p.mins.splice(bi, 1);
     if (bi - 1 === 0 || sizeOf(a) > 0) p.mins[bi - 1] = minOf(a);
@@ -282,6 +325,24 @@ function upperBound<K extends OrderedKey>(
     else lo = mid + 1;
   }
   return lo;
+}
+
+// Array.prototype.splice returns the removed elements, a new array even when none are: on the hot insert /
+// remove pair that was one allocation per operation. These shift in place.
+
+/** a.splice(i, 0, x) without the result array */
+function insertAt<T>(a: T[], i: number, x: T): void {
+  let j = a.length;
+  a.push(x);
+  for (; j > i; j--) a[j] = a[j - 1]!;
+  a[i] = x;
+}
+
+/** a.splice(i, 1) without the result array */
+function removeAt<T>(a: T[], i: number): void {
+  const n = a.length - 1;
+  for (let j = i; j < n; j++) a[j] = a[j + 1]!;
+  a.pop();
 }
 
 function normalise<K extends OrderedKey>(c: Cursor<K>): Cursor<K> {

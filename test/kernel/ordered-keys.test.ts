@@ -56,6 +56,9 @@ function replay(max: number, ops: Op[]): void {
     } else {
       const [s, q] = o.seek;
       expect(OrderedKeys.at(t.seekAbove(s, q, c))?.id).toBe(modelAbove(model, s, q)?.id);
+      // the double-only seek, wherever a double holds the start exactly
+      if (s < TWO53)
+        expect(OrderedKeys.at(t.seekAboveSafe(Number(s), q, c))?.id).toBe(modelAbove(model, s, q)?.id);
     }
     expect(t.check()).toBeUndefined();
     expect(t.size).toBe(model.length);
@@ -107,6 +110,18 @@ describe('OrderedKeys: a B+tree ordered by (start, seq)', () => {
     expect(t.keys().map((k) => k.id)).toEqual([1, 0, 2]);
     const cur: Cursor<K> = { leaf: undefined, index: 0 };
     expect(OrderedKeys.at(t.seekAbove(TWO53, 1, cur))?.id).toBe(0);
+  });
+
+  test('seekAboveSafe takes only integers a double holds exactly (0 to 2^53 − 1)', () => {
+    const t = new OrderedKeys<K>(4);
+    const top = key(TWO53 - 1n, 0);
+    t.add(top);
+    t.add(key(TWO53, 1));
+    const cur: Cursor<K> = { leaf: undefined, index: 0 };
+    expect(OrderedKeys.at(t.seekAboveSafe(Number.MAX_SAFE_INTEGER, -1, cur))).toBe(top);
+    expect(OrderedKeys.at(t.seekAboveSafe(Number.MAX_SAFE_INTEGER, 0, cur))?.id).toBe(1);
+    for (const bad of [2 ** 53, -1, 0.5, Number.NaN, Number.POSITIVE_INFINITY])
+      expect(() => t.seekAboveSafe(bad, 0, cur)).toThrow(RangeError);
   });
 
   test('max below 4 is refused', () => {

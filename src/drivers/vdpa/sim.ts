@@ -86,6 +86,14 @@ const newVring = (): Vringh => ({
   lastUsedIdx: 0,
 });
 
+/**
+ * k.fault.alloc(mm, site) as a callback. Its own function: a closure made inside #mapFails would have V8
+ * allocate #mapFails' context on every call, even on the calls that reuse a callback.
+ */
+function faultPoint(k: Kernel, mm: Mm, site: string): () => boolean {
+  return () => k.fault.alloc(mm, site);
+}
+
 export class VdpaSim {
   /** vdpa->nvqs, ngroups, nas */
   readonly nvqs: number;
@@ -314,8 +322,17 @@ export class VdpaSim {
    * from a task (`mm`: the caller, vhost-vdpa's owner); none without one.
    */
   #mapFails(mm: Mm | null | undefined, site: string): (() => boolean) | undefined {
-    return mm ? () => this.k.fault.alloc(mm, site) : undefined;
+    if (!mm) return undefined;
+    // made once per (site, mm) and kept: a new closure on every dma_map was one more allocation per UPDATE
+    const had = this.#faultFns.get(site);
+    if (had?.mm === mm) return had.fn;
+    const fn = faultPoint(this.k, mm, site);
+    this.#faultFns.set(site, { mm, fn });
+    return fn;
   }
+
+  /** #mapFails' callbacks: per site, the last caller's mm and its fault point */
+  readonly #faultFns = new Map<string, { mm: Mm; fn: () => boolean }>();
 
   private dropPassthrough(asid: number): void {
     if (this.iommuPt[asid]) {
@@ -329,7 +346,7 @@ export class VdpaSim {
     const fn = 'vdpasim_dma_map';
     if (asid >= this.nas) return fail('EINVAL', fn, 'asid >= vdpasim->dev_attr.nas');
     this.dropPassthrough(asid);
-    const last = (iova + size - 1n) & U64_MAX;
+    const last = BigInt.asUintN(64, iova + size - 1n);
     const mapFails = this.#mapFails(mm, 'vdpasim_dma_map: vhost_iotlb_add_range_ctx kmalloc map');
     const r = this.iommu[asid]!.addRange(iova, last, pa, perm, undefined, mapFails);
     if (r !== 'ok') return fail(r, fn, 'vhost_iotlb_add_range_ctx(&vdpasim->iommu[asid], ...)');
@@ -340,7 +357,7 @@ export class VdpaSim {
   dmaUnmap(asid: number, iova: bigint, size: bigint): Fail | null {
     if (asid >= this.nas) return fail('EINVAL', 'vdpasim_dma_unmap', 'asid >= vdpasim->dev_attr.nas');
     this.dropPassthrough(asid);
-    this.iommu[asid]!.delRange(iova, (iova + size - 1n) & U64_MAX);
+    this.iommu[asid]!.freeRange(iova, BigInt.asUintN(64, iova + size - 1n));
     return null;
   }
 

@@ -155,6 +155,20 @@ export function hasFeature(vq: VhostVirtqueue, bit: number): boolean {
   return ((vq.ackedFeatures >> BigInt(bit)) & 1n) === 1n;
 }
 
+/**
+ * The last backend feature word tested and its low 32 bits as a number: vhost_chr_write_iter tests a
+ * bit on every message, the word changes only at VHOST_SET_BACKEND_FEATURES, and a bigint shift and mask
+ * allocate two bigints per test. (Every backend feature bit is below 32; a higher one takes the bigint way.)
+ */
+let backendWord = 0n;
+let backendLow = 0;
+
 export function hasBackendFeature(vq: VhostVirtqueue, bit: number): boolean {
-  return ((vq.ackedBackendFeatures >> BigInt(bit)) & 1n) === 1n;
+  const word = vq.ackedBackendFeatures;
+  if (bit >= 32) return ((word >> BigInt(bit)) & 1n) === 1n;
+  if (word !== backendWord) {
+    backendLow = Number(BigInt.asUintN(32, word));
+    backendWord = word;
+  }
+  return ((backendLow >>> bit) & 1) === 1;
 }

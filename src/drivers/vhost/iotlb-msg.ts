@@ -3,6 +3,7 @@
 // vhost_chr_read_iter, vhost_chr_poll.
 import { POLLIN, POLLRDNORM } from '../../kernel/eventfd.js';
 import type { CallCtx } from '../../kernel/file.js';
+import type { Mm } from '../../kernel/memory.js';
 import {
   type Blocked,
   type Fail,
@@ -33,8 +34,17 @@ export interface IotlbMsg {
   type: number;
 }
 
-/** A family's message handler (dev->msg_handler); null means the generic one. */
-export type MsgHandler = (ctx: CallCtx, dev: VhostDev, asid: number, msg: IotlbMsg) => Fail | null;
+/**
+ * A family's message handler (dev->msg_handler). `arg` is what the kernel's handler reaches by container_of
+ * (vhost-vdpa: its struct vhost_vdpa), passed along rather than captured in a closure per write().
+ */
+export type MsgHandler<T = undefined> = (
+  ctx: CallCtx,
+  dev: VhostDev,
+  asid: number,
+  msg: IotlbMsg,
+  arg: T,
+) => Fail | null;
 
 const ULONG_MAX = (1n << 64n) - 1n;
 
@@ -91,7 +101,7 @@ export function processIotlbMsg(ctx: CallCtx, dev: VhostDev, asid: number, msg: 
     case VHOST_IOTLB_INVALIDATE: {
       if (!dev.iotlb) return fail('EFAULT', fn, 'VHOST_IOTLB_INVALIDATE: !dev->iotlb');
       metaReset(dev);
-      dev.iotlb.delRange(msg.iova, BigInt.asUintN(64, msg.iova + msg.size - 1n));
+      dev.iotlb.freeRange(msg.iova, BigInt.asUintN(64, msg.iova + msg.size - 1n));
       return null;
     }
     default:
@@ -99,20 +109,42 @@ export function processIotlbMsg(ctx: CallCtx, dev: VhostDev, asid: number, msg: 
   }
 }
 
-/** vhost_chr_write_iter: parse a v1 or v2 message from the user buffer and hand it to the handler. */
 /**
  * The bytes write() parses, copied here rather than into a buffer per call (a typed array costs more to
  * make than the whole parse): the fields are read out before the handler runs, and nothing re-enters.
  */
 const WRITE_SCRATCH = new Uint8Array(40);
+/** write()'s result for a whole message, made once (results are not mutated; ok(0) is shared the same way) */
+const WROTE_MSG = ok(VHOST_MSG_SIZE);
 const WRITE_VIEW = new DataView(WRITE_SCRATCH.buffer);
 
-export function chrWrite(
+/**
+ * One copy_from_iter of bytes [off, off + n) of the message into WRITE_SCRATCH (`whole`: all 40 are
+ * there already). A function of its own, not a closure in chrWrite: one fewer allocation per write().
+ */
+function copyField(mm: Mm, buf: bigint, len: number, whole: boolean, off: number, n: number): boolean {
+  if (off < len && mm.fault?.copy(mm, 'copy_from_iter')) return false;
+  if (off + n > len) return false;
+  return whole || mm.copyFromUserInto(buf + BigInt(off), WRITE_SCRATCH, off, n);
+}
+
+/** vhost_chr_write_iter: parse a v1 or v2 message from the user buffer and hand it to the handler. */
+export function chrWrite(ctx: CallCtx, dev: VhostDev, buf: bigint, len: number): SysResult;
+export function chrWrite<T>(
   ctx: CallCtx,
   dev: VhostDev,
   buf: bigint,
   len: number,
-  handler: MsgHandler = processIotlbMsg,
+  handler: MsgHandler<T>,
+  arg: T,
+): SysResult;
+export function chrWrite<T>(
+  ctx: CallCtx,
+  dev: VhostDev,
+  buf: bigint,
+  len: number,
+  handler: MsgHandler<T> = processIotlbMsg as MsgHandler<T>,
+  arg?: T,
 ): SysResult {
   const fn = 'vhost_chr_write_iter';
   const mm = ctx.proc.mm;
@@ -123,12 +155,8 @@ export function chrWrite(
   // Each copy_from_iter is a fault point of its own (copyin's should_fail_usercopy), when the
   // iterator has bytes left for it.
   const whole = len >= 40 && mm.copyFromUserInto(buf, raw, 0, 40);
-  const read = (off: number, n: number): boolean => {
-    if (off < len && mm.fault?.copy(mm, 'copy_from_iter')) return false;
-    if (off + n > len) return false;
-    return whole || mm.copyFromUserInto(buf + BigInt(off), raw, off, n);
-  };
-  if (!read(0, 4)) return fail('EINVAL', fn, 'copy_from_iter(&type, sizeof(type), from) != sizeof(type)');
+  if (!copyField(mm, buf, len, whole, 0, 4))
+    return fail('EINVAL', fn, 'copy_from_iter(&type, sizeof(type), from) != sizeof(type)');
   const type = WRITE_VIEW.getUint32(0, true);
   let asid = 0;
   let off = 4;
@@ -136,14 +164,16 @@ export function chrWrite(
     off += 4; // the alignment hole of struct vhost_msg
   } else if (type === VHOST_IOTLB_MSG_V2) {
     if (hasBackendFeature(dev.vqs[0]!, VHOST_BACKEND_F_IOTLB_ASID)) {
-      if (!read(4, 4)) return fail('EINVAL', fn, 'copy_from_iter(&asid, sizeof(asid), from) != sizeof(asid)');
+      if (!copyField(mm, buf, len, whole, 4, 4))
+        return fail('EINVAL', fn, 'copy_from_iter(&asid, sizeof(asid), from) != sizeof(asid)');
       asid = WRITE_VIEW.getUint32(4, true);
     }
     off += 4;
   } else {
     return fail('EINVAL', fn, 'switch (type): default');
   }
-  if (!read(off, 32)) return fail('EINVAL', fn, 'copy_from_iter(&msg, sizeof(msg), from) != sizeof(msg)');
+  if (!copyField(mm, buf, len, whole, off, 32))
+    return fail('EINVAL', fn, 'copy_from_iter(&msg, sizeof(msg), from) != sizeof(msg)');
   const msg: IotlbMsg = {
     iova: WRITE_VIEW.getBigUint64(off, true),
     size: WRITE_VIEW.getBigUint64(off + 8, true),
@@ -158,9 +188,9 @@ export function chrWrite(
       return fail('EINVAL', fn, 'msg.type == VHOST_IOTLB_INVALIDATE && msg.size == 0');
     }
   }
-  const e = handler(ctx, dev, asid, msg);
+  const e = handler(ctx, dev, asid, msg, arg as T);
   if (e) return replaceErrno('EFAULT', e);
-  return ok(VHOST_MSG_SIZE);
+  return WROTE_MSG;
 }
 
 /** Encodes a queued message as read() copies it: struct vhost_msg (v1) or vhost_msg_v2. */

@@ -1,9 +1,28 @@
 // drivers/vhost/iotlb.c, include/linux/vhost_iotlb.h: struct vhost_iotlb (vhost.md §9.1). An interval tree of
 // maps (overlaps allowed, iterated in (start, insertion) order), a FIFO list in insertion order for
 // VHOST_IOTLB_FLAG_RETIRE, and the nmaps counter.
-import { type IntervalEntry, IntervalTree } from '../../kernel/interval-tree.js';
+import { IntervalNode, IntervalTree } from '../../kernel/interval-tree.js';
 
 const U64_MAX = (1n << 64n) - 1n;
+
+/**
+ * x, or an equal size seen just before: most maps of a table have one size (a page), so they share the
+ * bigint rather than each keeping 24 bytes of it for the table's life.
+ */
+let lastSize = -1n;
+function shareSize(x: bigint): bigint {
+  if (x === lastSize) return lastSize;
+  lastSize = x;
+  return x;
+}
+
+/** the same for a map's last: one UPDATE adds the same range to vhost's table and then to the device's */
+let lastLast = -1n;
+function shareLast(x: bigint): bigint {
+  if (x === lastLast) return lastLast;
+  lastLast = x;
+  return x;
+}
 
 /**
  * struct vhost_iotlb_map. The objects handed out are the IOTLB's own (the kernel hands out pointers): read
@@ -33,50 +52,65 @@ export interface IotlbOptions {
 /** what vhost_iotlb_add_range_ctx returns: 0, or the negative errno's name */
 export type AddRangeResult = 'ok' | 'EFAULT' | 'ENOMEM' | 'ENOSPC' | 'EINVAL';
 
-/** one map's place in the tree and in the FIFO list (struct vhost_iotlb_map's rb and link members) */
-interface Slot {
-  readonly map: MapNode;
-  /** the IOTLB holding the map; undefined once freed */
-  iotlb: VhostIotlb | undefined;
-  entry: IntervalEntry<Slot> | undefined;
-  older: Slot | undefined;
-  newer: Slot | undefined;
-}
-
 /**
- * struct vhost_iotlb_map as handed out: the public fields, plus a private link to its slot, so that
- * itree_next finds a map's tree position in O(1) without a side table.
+ * struct vhost_iotlb_map as handed out: the public fields, and, private, what the kernel's struct embeds
+ * besides: its interval tree node (the IntervalNode it extends) and its link in the FIFO list. One object
+ * per map, so itree_next finds a map's tree position in O(1) without a side table.
  */
-class MapNode implements IotlbMap {
-  readonly #slot: Slot;
+class MapNode extends IntervalNode implements IotlbMap {
+  /** the FIFO list (struct vhost_iotlb_map.link): the next older and newer map */
+  #older: MapNode | undefined;
+  #newer: MapNode | undefined = undefined;
   declare opaque?: unknown;
   constructor(
-    public start: bigint,
-    public last: bigint,
+    start: bigint,
+    last: bigint,
     public size: bigint,
     public addr: bigint,
     public perm: number,
     opaque: unknown,
-    iotlb: VhostIotlb,
-    older: Slot | undefined,
+    older: MapNode | undefined,
   ) {
+    super(start, last);
     if (opaque !== undefined) this.opaque = opaque;
-    this.#slot = { map: this, iotlb, entry: undefined, older, newer: undefined };
+    this.#older = older;
   }
 
-  /** (container_of) the slot of a map this file made, else undefined */
-  static slotOf(m: IotlbMap): Slot | undefined {
-    return #slot in m ? (m as MapNode).#slot : undefined;
+  /** list_add_tail: n goes after `newest` */
+  static linkNewer(newest: MapNode, n: MapNode): void {
+    newest.#newer = n;
+  }
+
+  static olderOf(n: MapNode): MapNode | undefined {
+    return n.#older;
+  }
+
+  static newerOf(n: MapNode): MapNode | undefined {
+    return n.#newer;
+  }
+
+  /** list_del */
+  static unlink(n: MapNode): void {
+    const older = n.#older;
+    const newer = n.#newer;
+    if (older) older.#newer = newer;
+    if (newer) newer.#older = older;
+    n.#older = n.#newer = undefined;
+  }
+
+  /** vhost_iotlb_reset's kfree of every map: its FIFO links go */
+  static orphan(n: MapNode): void {
+    n.#older = n.#newer = undefined;
   }
 }
 
 export class VhostIotlb {
   readonly #opts: IotlbOptions;
-  readonly #root = new IntervalTree<Slot>();
+  readonly #root = new IntervalTree<MapNode>();
   #nmaps = 0;
   /** FIFO list: head = oldest inserted, tail = newest (list_add_tail) */
-  #oldest: Slot | undefined;
-  #newest: Slot | undefined;
+  #oldest: MapNode | undefined;
+  #newest: MapNode | undefined;
 
   /**
    * vhost_iotlb_add_range_ctx's RETIRE eviction: optional callback invoked with each map it frees (so a
@@ -128,18 +162,25 @@ export class VhostIotlb {
     const full = enforceLimit ? this.#nmaps >= limit : limit !== 0 && this.#nmaps === limit && retire;
     if (full && !retire) return 'ENOSPC';
     if (full && this.#oldest !== undefined) {
-      const victim = this.#oldest.map;
-      this.#free(this.#oldest);
+      const victim = this.#oldest;
+      this.#free(victim);
       this.onRetire?.(victim);
     } else if (allocFails?.()) {
       return 'ENOMEM';
     }
-    const map = new MapNode(start, last, last - start + 1n, addr, perm, opaque, this, this.#newest);
-    const slot = MapNode.slotOf(map)!;
-    slot.entry = this.#root.insert(start, last, slot);
-    if (this.#newest) this.#newest.newer = slot;
-    else this.#oldest = slot;
-    this.#newest = slot;
+    const map = new MapNode(
+      start,
+      shareLast(last),
+      shareSize(last - start + 1n),
+      addr,
+      perm,
+      opaque,
+      this.#newest,
+    );
+    this.#root.insert(map);
+    if (this.#newest) MapNode.linkNewer(this.#newest, map);
+    else this.#oldest = map;
+    this.#newest = map;
     this.#nmaps++;
     return 'ok';
   }
@@ -149,13 +190,20 @@ export class VhostIotlb {
    * trimming). Returns the removed maps in removal order, i.e. (start, insertion) order.
    */
   delRange(start: bigint, last: bigint): IotlbMap[] {
-    let removed: IotlbMap[] | undefined; // made on the first hit: most calls free one map or none
+    const removed: IotlbMap[] = [];
     for (let e = this.#root.first(start, last); e; e = this.#root.first(start, last)) {
-      if (removed) removed.push(e.value.map);
-      else removed = [e.value.map];
-      this.#free(e.value);
+      removed.push(e);
+      this.#free(e);
     }
-    return removed ?? [];
+    return removed;
+  }
+
+  /**
+   * vhost_iotlb_del_range as the kernel's returns: nothing. delRange without the array of removed maps,
+   * for the callers that drop it (an UPDATE / INVALIDATE pair would otherwise make one per message).
+   */
+  freeRange(start: bigint, last: bigint): void {
+    for (let e = this.#root.first(start, last); e; e = this.#root.first(start, last)) this.#free(e);
   }
 
   /**
@@ -163,15 +211,14 @@ export class VhostIotlb {
    * whole, as vhost_vdpa_{pa,va}_unmap do). False if the map is not (or no longer) in this IOTLB.
    */
   mapFree(map: IotlbMap): boolean {
-    const slot = MapNode.slotOf(map);
-    if (slot?.iotlb !== this) return false;
-    this.#free(slot);
+    if (!this.#holds(map)) return false;
+    this.#free(map);
     return true;
   }
 
   /** vhost_iotlb_itree_first: the map overlapping [start, last] with the lowest start (earliest on ties). */
   itreeFirst(start: bigint, last: bigint): IotlbMap | undefined {
-    return this.#root.first(start, last)?.value.map;
+    return this.#root.first(start, last);
   }
 
   /**
@@ -179,15 +226,12 @@ export class VhostIotlb {
    * be live; a map that is not (or no longer) in this IOTLB yields undefined.
    */
   itreeNext(map: IotlbMap, start: bigint, last: bigint): IotlbMap | undefined {
-    const slot = MapNode.slotOf(map);
-    return slot?.iotlb === this && slot.entry
-      ? this.#root.next(slot.entry, start, last)?.value.map
-      : undefined;
+    return this.#holds(map) ? this.#root.next(map, start, last) : undefined;
   }
 
   /** vhost_iotlb_reset: del_range(0, U64_MAX), which matches every map; done as one clear. */
   reset(): void {
-    for (const e of this.#root.entries()) e.value.iotlb = undefined;
+    for (const m of this.#root.entries()) MapNode.orphan(m);
     this.#root.clear();
     this.#nmaps = 0;
     this.#oldest = this.#newest = undefined;
@@ -195,19 +239,20 @@ export class VhostIotlb {
 
   /** vhost_iotlb_itree_first/_next over [0, U64_MAX]: every map in (start, insertion) order (state tables) */
   maps(): IotlbMap[] {
-    return Array.from(this.#root.entries(), (e) => e.value.map);
+    return Array.from(this.#root.entries());
+  }
+
+  /** (container_of) m is a live map of this IOTLB: one of ours, in our tree */
+  #holds(m: IotlbMap): m is MapNode {
+    return m instanceof MapNode && IntervalNode.ownerOf(m) === this.#root;
   }
 
   /** vhost_iotlb_map_free: unlink from the tree and the FIFO list; nmaps-- */
-  #free(slot: Slot): void {
-    if (slot.entry) this.#root.remove(slot.entry);
-    slot.entry = undefined;
-    if (slot.older) slot.older.newer = slot.newer;
-    else this.#oldest = slot.newer;
-    if (slot.newer) slot.newer.older = slot.older;
-    else this.#newest = slot.older;
-    slot.older = slot.newer = undefined;
-    slot.iotlb = undefined;
+  #free(m: MapNode): void {
+    this.#root.remove(m);
+    if (this.#oldest === m) this.#oldest = MapNode.newerOf(m);
+    if (this.#newest === m) this.#newest = MapNode.olderOf(m);
+    MapNode.unlink(m);
     this.#nmaps--;
   }
 }

@@ -3,7 +3,7 @@
 // VHOST_IOTLB_REMAP (§13, behind the vhost-iotlb-remap patch).
 import type { CallCtx } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
-import { PAGE_SIZE, PROT_READ, PROT_WRITE } from '../../kernel/memory.js';
+import { type Mm, PAGE_SIZE, PROT_READ, PROT_WRITE } from '../../kernel/memory.js';
 import { type Fail, fail } from '../../kernel/result.js';
 import { physAddr } from '../vdpa/dma.js';
 import { VHOST_BACKEND_F_IOTLB_REMAP, VIRTIO_CONFIG_S_DRIVER_OK } from '../vdpa/sim.js';
@@ -29,6 +29,22 @@ import {
   type VdpaMapCtx,
   type VhostVdpa,
 } from './vdpa-dev.js';
+
+/**
+ * An entry's VdpaMapCtx (its vhost_iotlb_map opaque), made by a class rather than an object literal: V8
+ * tracks literal sites and, once most objects from a site survive (every entry of a big table made while
+ * populating it), allocates all later ones from that site in the old generation. The short-lived ones of an
+ * UPDATE / INVALIDATE pair then die there and, until the next full GC, keep the young objects they point
+ * at alive through every scavenge: with 10^5 entries that made a scavenge ~10x dearer and the heap grow.
+ */
+class MapCtx implements VdpaMapCtx {
+  constructor(
+    readonly obj: VdpaMapCtx['obj'],
+    readonly offset: bigint,
+    readonly pinned: boolean,
+    public mm: VdpaMapCtx['mm'],
+  ) {}
+}
 
 const minU64 = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
@@ -81,9 +97,10 @@ export function iotlbUnmap(v: VhostVdpa, iotlb: VhostIotlb, start: bigint, last:
 /** vhost_vdpa_unmap: then one set_map outside a batch (5.19–6.3: an emptied AS is freed) */
 export function vdpaUnmap(k: Kernel, v: VhostVdpa, iotlb: VhostIotlb, iova: bigint, size: bigint): void {
   const asid = asidOf(iotlb);
-  iotlbUnmap(v, iotlb, iova, (iova + size - 1n) & U64_MAX, asid);
+  iotlbUnmap(v, iotlb, iova, BigInt.asUintN(64, iova + size - 1n), asid);
   if (v.sim.ops.setMap && !v.inBatch) v.sim.setMap(asid, iotlb, v.dev?.owner);
-  if (freesEmptyAs(k) && !v.inBatch && iotlb.nmaps === 0) removeAs(v, asid);
+  // the profile's test last: it has no effect, and a table that is not empty (the usual case) skips it
+  if (!v.inBatch && iotlb.nmaps === 0 && freesEmptyAs(k)) removeAs(v, asid);
 }
 
 const freesEmptyAs = (k: Kernel): boolean =>
@@ -98,6 +115,24 @@ export function removeAs(v: VhostVdpa, asid: number): void {
   if (v.sim.ops.resetMap) v.sim.resetMap(asid);
 }
 
+/** vhost_vdpa_map's kmalloc fault point per address space, made once per mm rather than once per UPDATE */
+const MAP_FAILS = new WeakMap<Mm, () => boolean>();
+
+function mapFailsOf(mm: Mm | null): (() => boolean) | undefined {
+  if (!mm) return undefined; // mmAllocFails(null) is false: no fault point
+  let fn = MAP_FAILS.get(mm);
+  if (!fn) {
+    fn = mapFaultPoint(mm);
+    MAP_FAILS.set(mm, fn);
+  }
+  return fn;
+}
+
+/** the callback itself, made apart: a closure inside mapFailsOf would cost it a context on every call */
+function mapFaultPoint(mm: Mm): () => boolean {
+  return () => mmAllocFails(mm, VDPA_MAP_SITE);
+}
+
 /** vhost_vdpa_map: the vhost entry, then the parent (dma_map now, set_map unless batching, or iommu_map) */
 function vdpaMap(
   v: VhostVdpa,
@@ -108,8 +143,8 @@ function vdpaMap(
   perm: number,
   ctx: VdpaMapCtx,
 ): Fail | null {
-  const last = (iova + size - 1n) & U64_MAX;
-  const added = iotlb.addRange(iova, last, addr, perm, ctx, () => mmAllocFails(ctx.mm, VDPA_MAP_SITE));
+  const last = BigInt.asUintN(64, iova + size - 1n);
+  const added = iotlb.addRange(iova, last, addr, perm, ctx, mapFailsOf(ctx.mm));
   if (added !== 'ok')
     return fail(added, 'vhost_vdpa_map', 'vhost_iotlb_add_range_ctx(iotlb, iova, iova + size - 1, ...)');
   const sim = v.sim;
@@ -119,7 +154,7 @@ function vdpaMap(
   else if (sim.ops.setMap) r = v.inBatch ? null : sim.setMap(asid, iotlb, ctx.mm);
   else v.domain?.addRange(iova, last, addr, perm);
   if (r) {
-    iotlb.delRange(iova, last);
+    iotlb.freeRange(iova, last);
     return r;
   }
   return null;
@@ -141,10 +176,12 @@ function vaMap(k: Kernel, v: VhostVdpa, iotlb: VhostIotlb, msg: IotlbMsg): Fail 
     const mapSize = minU64(size, vma.end - uaddr);
     if (vma.shared && vma.obj.kind !== 'anon' && !vma.io) {
       const offset = BigInt.asUintN(64, vma.pgoff + uaddr - vma.start);
-      const ctx: VdpaMapCtx = { obj: vma.obj, offset, pinned: false, mm };
+      const ctx = new MapCtx(vma.obj, offset, false, mm);
       err = mapFileFails(mm) ?? vdpaMap(v, iotlb, mapIova, mapSize, uaddr, msg.perm, ctx);
       if (err) break;
     }
+    // the last piece (usually the only one): nothing reads the cursors after it, so skip their bigints
+    if (mapSize === size) break;
     size -= mapSize;
     uaddr += mapSize;
     mapIova += mapSize;
@@ -198,7 +235,7 @@ function paMap(k: Kernel, v: VhostVdpa, iotlb: VhostIotlb, msg: IotlbMsg): Fail 
       j++;
     const run = BigInt(j - i) * PAGE_SIZE;
     const first = pages[i]!;
-    const ctx: VdpaMapCtx = { obj: first.obj, offset: first.off, pinned: true, mm };
+    const ctx = new MapCtx(first.obj, first.off, true, mm);
     const e = vdpaMap(v, iotlb, iova, run, physAddr(k, first.obj, first.off), msg.perm, ctx);
     if (e) {
       for (const p of pages.slice(i)) p.obj.pinned--;

@@ -31,7 +31,7 @@ import {
 } from './bits.js';
 import { devCleanup, devIoctl, NR, vringIoctl } from './core.js';
 import { hasBackendFeature, newVhostDev, type VhostDev } from './dev.js';
-import { chrWrite } from './iotlb-msg.js';
+import { chrWrite, type MsgHandler } from './iotlb-msg.js';
 import { vhostPollStop } from './ring.js';
 import { mmPinned, newDomain, type VdpaMapCtx, type VhostVdpa, vdpaDevices } from './vdpa-dev.js';
 import { findAllocAs, removeAs, vdpaProcessIotlbMsg } from './vdpa-iotlb.js';
@@ -531,13 +531,13 @@ function release(k: Kernel, f: OpenFile<VhostVdpa>): void {
   v.opened = false;
 }
 
+/** dev->msg_handler as vhost_dev_init sets it: vhost_vdpa_process_iotlb_msg, handed its vhost_vdpa */
+const msgHandler: MsgHandler<VhostVdpa> = (c, dev, asid, msg, v) => vdpaProcessIotlbMsg(c, v, dev, asid, msg);
+
 const OPS: FileOps<VhostVdpa> = {
   kind: 'vhost-vdpa',
   ioctl,
-  write: (ctx, f, buf, len) =>
-    chrWrite(ctx, devOf(vdpaOf(f)), buf, len, (c, dev, asid, msg) =>
-      vdpaProcessIotlbMsg(c, vdpaOf(f), dev, asid, msg),
-    ),
+  write: (ctx, f, buf, len) => chrWrite(ctx, devOf(vdpaOf(f)), buf, len, msgHandler, vdpaOf(f)),
   mmap,
   release,
   defaultMsgVersion: (f) =>

@@ -25,6 +25,24 @@ const map = (start: bigint, last: bigint, addr: bigint, perm = RW): IotlbMap => 
 const starts = (ms: IotlbMap[]) => ms.map((m) => m.start);
 
 describe('vhost_iotlb_add_range_ctx (drivers/vhost/iotlb.c)', () => {
+  test("a map shows only struct vhost_iotlb_map's fields: its tree node and FIFO link are private", () => {
+    const t = new VhostIotlb(device);
+    t.addRange(0x1000n, 0x1fffn, 0xa000n, RW);
+    t.addRange(0x3000n, 0x3fffn, 0xb000n, RO, 'ctx');
+    const [plain, withCtx] = t.maps();
+    expect(Object.keys(plain!)).toEqual(['start', 'last', 'size', 'addr', 'perm']);
+    expect(Object.keys(withCtx!)).toEqual(['start', 'last', 'size', 'addr', 'perm', 'opaque']);
+    expect(plain).toEqual(map(0x1000n, 0x1fffn, 0xa000n));
+    expect(JSON.stringify(withCtx, (_, v) => (typeof v === 'bigint' ? `${v}` : v))).toBe(
+      '{"start":"12288","last":"16383","size":"4096","addr":"45056","perm":1,"opaque":"ctx"}',
+    );
+    // freed, a map keeps its fields and no longer belongs to the IOTLB
+    t.freeRange(0x1000n, 0x1000n);
+    expect(plain).toEqual(map(0x1000n, 0x1fffn, 0xa000n));
+    expect(t.mapFree(plain!)).toBe(false);
+    expect(t.itreeNext(plain!, 0n, U64_MAX)).toBeUndefined();
+  });
+
   test('vhost_iotlb_add_range_ctx: last < start is EFAULT and adds nothing', () => {
     const t = new VhostIotlb(device);
     expect(t.addRange(0x2000n, 0x1fffn, 0x10000n, RW)).toBe('EFAULT');
@@ -238,6 +256,7 @@ const op = fc.oneof(
     weight: 3,
   },
   { arbitrary: fc.record({ op: fc.constant('del' as const), s: u64, l: u64 }), weight: 1 },
+  { arbitrary: fc.record({ op: fc.constant('free' as const), s: u64, l: u64 }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant('walk' as const), s: u64, l: u64 }), weight: 1 },
 );
 
@@ -265,6 +284,10 @@ describe('VhostIotlb model check (limit 8, RETIRE)', () => {
           const gone = treeOrder(model).filter((m) => hits(m, o.s, o.l));
           model.fifo = model.fifo.filter((m) => !hits(m, o.s, o.l));
           expect(t.delRange(o.s, o.l)).toEqual(gone);
+        } else if (o.op === 'free') {
+          // freeRange: del_range without the list of what went
+          model.fifo = model.fifo.filter((m) => !hits(m, o.s, o.l));
+          t.freeRange(o.s, o.l);
         } else {
           const got: IotlbMap[] = [];
           for (let m = t.itreeFirst(o.s, o.l); m && got.length <= LIMIT; m = t.itreeNext(m, o.s, o.l))
