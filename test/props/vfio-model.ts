@@ -88,6 +88,9 @@ const ALLOWED: Record<string, readonly string[]> = {
     'ENOTSUPP',
     'EOPNOTSUPP',
     'EXDEV',
+    // VFIO_DEVICE_ATTACH_IOMMUFD_PT onto an IOAS with an area over the MSI window:
+    // iommufd_hw_pagetable_attach → iopt_table_enforce_dev_resv_regions → iopt_reserve_iova
+    'EADDRINUSE',
   ],
   'ioctl iommufd': [
     'EINVAL',
