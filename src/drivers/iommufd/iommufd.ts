@@ -220,7 +220,8 @@ function groupHwpt(ictx: IommufdCtx, d: IommufdDevice): Hwpt | HwptNested | null
  * the handle's kzalloc, a fault HWPT's iommufd_fault_iopf_enable (intel_iommu_enable_iopf: the
  * emulated devices have no ATS / PRI, -ENODEV), then the VT-d attach (vtd.ts).
  * With `old` (the device is attached: the vfio cdev's second ATTACH is iommufd_device_replace)
- * iommufd_device_do_replace instead: no group check (the group moves), the reserved regions only
+ * iommufd_device_do_replace instead: no group check (the whole group moves, attachDevice), the
+ * reserved regions (the same MSI window for every device of the group) only
  * for another IOAS, then iommufd_hwpt_replace_device (handle, iopf when only the new HWPT has a
  * fault object, the VT-d attach).
  */
@@ -281,8 +282,17 @@ export function attachDevice(
     return old.id;
   const r = attachNew(k, ictx, d, o, mm, old);
   if (typeof r === 'number' && old) {
-    // iommufd_hw_pagetable_put of the old HWPT: an auto domain goes with its last device
-    old.devices.delete(d);
+    // iommufd_device_do_replace: igroup->hwpt = hwpt moves the whole iommu group, and the
+    // device_list's references go with it (refcount_add(num_devices) on the new HWPT,
+    // refcount_sub(num_devices - 1) on the old); then iommufd_hw_pagetable_put of the old HWPT:
+    // an auto domain goes with its last user
+    const hwpt = d.hwpt!;
+    for (const x of [...old.devices]) {
+      if (x.pci.group !== d.pci.group) continue;
+      old.devices.delete(x);
+      x.hwpt = hwpt;
+      hwpt.devices.add(x);
+    }
     if (old.type === 'hwpt' && old.autoDomain && old.devices.size === 0) destroyHwpt(k, ictx, old);
   }
   return r;
