@@ -17,6 +17,8 @@ const SMTS = 1n << 43n;
 const NEST = 1n << 26n;
 const SLADS = 1n << 45n;
 const SMPWC = 1n << 48n;
+const SLTS = 1n << 46n;
+const FLTS = 1n << 47n;
 
 function kernel(version: string, ecap = QEMU_VTD.ecap): VF {
   const prof = makeProfile(version, []);
@@ -619,6 +621,43 @@ describe('dirty tracking @ 6.12 (ecap SMTS | SLADS | SMPWC: ssads_supported)', (
     const d = { hwpt: dirty, iova: 0x100000n, length: 0n, ps: 0x1000n, data: 0x10n };
     expect(getDirty(c, d)).toEqual(['EOVERFLOW', 'iommufd_check_iova_range']);
     expect(getDirty(c, { ...d, iova: 0n })).toEqual([0, null]);
+  });
+
+  test.each(['6.9', '6.10'])(
+    'intel_iommu_domain_alloc_user @ %s: on an FLTS-only scalable unit alloc_domain takes the first stage (first_level_by_default), and DIRTY_TRACKING is EOPNOTSUPP once the domain is made; with SLTS too the UNMANAGED domain is second stage',
+    (version) => {
+      const flOnly = setup(kernel(version, QEMU_VTD.ecap | SMTS | SLADS | FLTS));
+      const r = hwptAlloc(flOnly, { size: 40n, pt: flOnly.ioas, flags: 2n });
+      expect(r.r).toEqual(['EOPNOTSUPP', 'intel_iommu_domain_alloc_user']);
+      // the domain's kzalloc comes first: a fault there is its ENOMEM, not the first-stage refusal
+      flOnly.k.fault.armStep(flOnly.p.mm, 3); // the command's copy, kzalloc hwpt_paging, alloc_domain
+      expect(hwptAlloc(flOnly, { size: 40n, pt: flOnly.ioas, flags: 2n }).r).toEqual([
+        'ENOMEM',
+        'iommufd_hwpt_paging_alloc',
+      ]);
+      flOnly.k.fault.disarmStep();
+      // iommufd_object_abort_and_destroy freed the id the refused HWPT held; a plain one takes it
+      expect(hwptAlloc(flOnly, { size: 40n, pt: flOnly.ioas })).toEqual({ r: [0, null], id: 3 });
+      const both = setup(kernel(version, QEMU_VTD.ecap | SMTS | SLADS | FLTS | SLTS));
+      expect(hwptAlloc(both, { size: 40n, pt: both.ioas, flags: 2n })).toEqual({ r: [0, null], id: 3 });
+    },
+  );
+
+  test('intel_iommu_domain_alloc_user @ 6.12: user domains are second stage (paging_domain_alloc(dev, false)), so an FLTS-only unit allocates DIRTY_TRACKING', () => {
+    const c = setup(kernel('6.12', QEMU_VTD.ecap | SMTS | SLADS | SMPWC | FLTS));
+    expect(hwptAlloc(c, { pt: c.ioas, flags: 2n })).toEqual({ r: [0, null], id: 3 });
+  });
+
+  test('ssads_supported @ 6.9 is sm_supported && ecap_slads; @ 6.12 it needs ecap_smpwc too', () => {
+    const c9 = setup(kernel('6.9', QEMU_VTD.ecap | SMTS | SLADS));
+    expect(u64(c9, hwInfo(c9, {}).a, 32)).toBe(1n); // IOMMU_HW_CAP_DIRTY_TRACKING
+    expect(hwptAlloc(c9, { size: 40n, pt: c9.ioas, flags: 2n })).toEqual({ r: [0, null], id: 3 });
+    const c12 = setup(kernel('6.12', QEMU_VTD.ecap | SMTS | SLADS));
+    expect(u64(c12, hwInfo(c12, {}).a, 32)).toBe(0n);
+    expect(hwptAlloc(c12, { pt: c12.ioas, flags: 2n }).r).toEqual([
+      'EOPNOTSUPP',
+      'iommufd_hwpt_paging_alloc',
+    ]);
   });
 
   test('iommufd_get_hw_info @ 6.12: out_capabilities has IOMMU_HW_CAP_DIRTY_TRACKING with ssads_supported', () => {
