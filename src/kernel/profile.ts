@@ -140,6 +140,10 @@ export const FEATURES = {
     '"iommufd: Extend IOMMU_GET_HW_INFO to report PASID capability" (6.13; in Debian 6.12.117): the __u32 __reserved becomes __u8 out_max_pasid_log2 + __u8 __reserved[3], so only bytes 29..31 must be zero',
   'iommufd-hwpt-alloc-flag-checks':
     'iommufd_hwpt_paging_alloc checks DIRTY_TRACKING against IOMMU_CAP_DIRTY_TRACKING and FAULT_ID_VALID with NEST_PARENT before allocating the object (read in Debian 6.12.117; not in the 6.9 or 6.10-rc5 trees)',
+  'vtd-user-domain-second-stage':
+    'intel_iommu_domain_alloc_user allocates with paging_domain_alloc(dev, false), "Do not use first stage for user domain translation" (read in Debian 6.12.117). The 6.9 and 6.10-rc5 trees use iommu_domain_alloc, whose alloc_domain takes the first stage when the unit has FLTS without SLTS (first_level_by_default), and then refuse DIRTY_TRACKING on it (dmar_domain->use_first_level, EOPNOTSUPP)',
+  'vtd-ssads-needs-smpwc':
+    "ssads_supported(iommu) also needs ecap_smpwc (read in Debian 6.12.117's iommu.h); in the 6.9 and 6.10-rc5 trees it is sm_supported && ecap_slads",
   'iommufd-dirty-bitmap-length-check':
     'iommufd_check_iova_range refuses length 0 first (EINVAL; in Debian 6.12.117). The 6.9 tree has no such check: length - 1 wraps, so a non-zero iova is EOVERFLOW and iova 0 passes',
   'iommufd-invalidate-bounds':
@@ -407,6 +411,8 @@ const IOMMUFD_612: ProfileFeature[] = [
   'iommufd-hwpt-alloc-flag-checks',
   'iommufd-invalidate-bounds',
   'iommufd-dirty-bitmap-length-check',
+  'vtd-user-domain-second-stage',
+  'vtd-ssads-needs-smpwc',
 ];
 const VFIO_BY_VERSION: Readonly<Record<string, readonly ProfileFeature[]>> = {
   '3.19': [],

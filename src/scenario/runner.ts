@@ -5,6 +5,7 @@ import { ArgumentTooLarge, Kernel, O_RDWR } from '../kernel/kernel.js';
 import { makeProfile } from '../kernel/profile.js';
 import type { Outcome } from '../kernel/result.js';
 import { CONSTANTS } from '../uapi/constants.js';
+import { outFdField } from '../uapi/struct.js';
 import { buildArg, resolveRequest } from './args.js';
 import { isMap } from './compile.js';
 import { checkExpect } from './expect.js';
@@ -305,10 +306,13 @@ function execute(
       Object.assign(rec, outcomeFields(o));
       rec.out = built.readOut();
       if (raw.as !== undefined) {
-        // an fd the kernel returns inside a struct (KVM_CREATE_DEVICE's fd) is what as: names
-        const o = rec.out;
-        if (isMap(o) && typeof (o as Record<string, OutValue>).fd === 'number' && rec.errno === null) {
-          ps.fds.set(raw.as as string, (o as Record<string, number>).fd!);
+        // an fd the kernel returns inside a struct, its fd-role out field (KVM_CREATE_DEVICE's fd,
+        // IOMMU_FAULT_QUEUE_ALLOC's out_fault_fd), is what as: names; a failed call binds −1
+        const shape = req.def?.arg;
+        const field = shape?.kind === 'struct' ? outFdField(shape.def) : undefined;
+        if (field) {
+          const v = isMap(rec.out) ? (rec.out as Record<string, OutValue>)[field.name] : undefined;
+          ps.fds.set(raw.as as string, rec.errno === null && typeof v === 'number' ? v : -1);
         } else {
           bindFd(ps, raw.as, rec);
         }

@@ -94,7 +94,7 @@ export const iommu_fault_alloc = struct('iommu_fault_alloc', [
   ['size', 'u32'],
   ['flags', 'u32'],
   ['out_fault_id', 'u32'],
-  ['out_fault_fd', 'u32'],
+  ['out_fault_fd', 'u32', 'fd', 'out'],
 ]);
 
 /** struct iommu_hw_info_vtd: what intel_iommu_hw_info returns */

@@ -6,7 +6,7 @@ export const KVMIO = 0xae;
 
 export const kvm_create_device = struct('kvm_create_device', [
   ['type', 'u32'],
-  ['fd', 'u32'],
+  ['fd', 'u32', 'fd', 'out'],
   ['flags', 'u32'],
 ]);
 export const kvm_device_attr = struct('kvm_device_attr', [

@@ -13,6 +13,8 @@ export interface FieldDef {
   readonly offset: number;
   readonly size: number;
   readonly role?: FieldRole;
+  /** the kernel fills it (an `out` field): an fd-role out field is the fd the ioctl returns */
+  readonly out?: true;
 }
 
 export interface StructDef {
@@ -23,20 +25,25 @@ export interface StructDef {
 
 export const SCALAR_SIZE: Record<Scalar, number> = { u8: 1, u16: 2, u32: 4, u64: 8, s32: 4, s64: 8 };
 
-export type FieldSpec = readonly [name: string, type: Scalar, role?: FieldRole];
+export type FieldSpec = readonly [name: string, type: Scalar, role?: FieldRole, dir?: 'out'];
 
 /** Lays out fields in order with natural alignment; the struct is padded to its largest alignment. */
 export function struct(name: string, specs: readonly FieldSpec[], opts: { size?: number } = {}): StructDef {
   let off = 0;
   let align = 1;
   const fields: FieldDef[] = [];
-  for (const [fname, type, role] of specs) {
+  for (const [fname, type, role, dir] of specs) {
     const size = SCALAR_SIZE[type];
     off = Math.ceil(off / size) * size;
     align = Math.max(align, size);
-    fields.push(
-      role ? { name: fname, type, offset: off, size, role } : { name: fname, type, offset: off, size },
-    );
+    fields.push({
+      name: fname,
+      type,
+      offset: off,
+      size,
+      ...(role ? { role } : {}),
+      ...(dir === 'out' ? { out: true as const } : {}),
+    });
     off += size;
   }
   const size = opts.size ?? Math.ceil(off / align) * align;
@@ -45,6 +52,11 @@ export function struct(name: string, specs: readonly FieldSpec[], opts: { size?:
 
 export function fieldOf(def: StructDef, name: string): FieldDef | undefined {
   return def.fields.find((f) => f.name === name);
+}
+
+/** The fd an ioctl returns inside its struct (KVM_CREATE_DEVICE's fd, IOMMU_FAULT_QUEUE_ALLOC's out_fault_fd). */
+export function outFdField(def: StructDef): FieldDef | undefined {
+  return def.fields.find((f) => f.role === 'fd' && f.out);
 }
 
 export function isSigned(t: Scalar): boolean {

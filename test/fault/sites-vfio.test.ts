@@ -121,7 +121,7 @@ ${fail ? `    fail_nth: ${fail}\n` : ''}`;
 
   test.each([
     [2, 'iommufd_get_group: kzalloc igroup', 'iommufd_get_group'],
-    [3, '_iommufd_object_alloc: kzalloc idev', '_iommufd_object_alloc'],
+    [4, '_iommufd_object_alloc: kzalloc idev', '_iommufd_object_alloc'],
   ])(
     'iommufd_device_bind: point %i (%s) -ENOMEM; the DMA ownership is not kept, the bind works next',
     (n, site, fn) => {
@@ -131,6 +131,21 @@ ${fail ? `    fail_nth: ${fail}\n` : ''}`;
       expect(x.step(3)).toMatchObject({ errno: 'ENOMEM', site: { function: fn } });
       // the claim was dropped (out_release_owner / never made) and no id was used: devid 1
       expect(x.step(4)).toMatchObject({ errno: null, out: { out_devid: 1 } });
+      expect(x.leaks).toEqual([]);
+    },
+  );
+
+  test.each([
+    [3, 'xas_alloc: ictx->groups xa_node (GFP_NOWAIT)'],
+    [5, 'xas_alloc: ictx->objects xa_node (GFP_NOWAIT)'],
+  ])(
+    'iommufd_device_bind into an empty context: point %i (%s) fails, __xas_nomem retries it with GFP_KERNEL, and the bind succeeds',
+    (n, site) => {
+      // points: the copy (1), the igroup kzalloc (2), the first xa_node of ictx->groups (3: the
+      // context has no igroup), the idev kzalloc (4), the first xa_node of ictx->objects (5)
+      const x = run(yaml('6.12', `${CDEV}${bind(n)}`));
+      expect(x.step(3).faults?.[0]?.site).toBe(site);
+      expect(x.step(3)).toMatchObject({ errno: null, ret: 0, out: { out_devid: 1 } });
       expect(x.leaks).toEqual([]);
     },
   );

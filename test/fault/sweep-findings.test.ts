@@ -25,7 +25,7 @@ describe('found by the sweep', () => {
     expect(x.step(4).faults).toBeUndefined();
   });
 
-  test('iommufd_ucmd_respond: copy_to_user follows the object kzalloc directly (user_size is not read again)', () => {
+  test('iommufd_ucmd_respond: copy_to_user follows the object kzalloc directly (user_size is not read again) once ictx->objects has its xa_node', () => {
     const x = run(
       yaml(
         '6.12',
@@ -33,13 +33,38 @@ describe('found by the sweep', () => {
     as: i
   - ioctl: IOMMU_IOAS_ALLOC
     fd: i
+  - ioctl: IOMMU_IOAS_ALLOC
+    fd: i
     fail_nth: 3
 `,
       ),
     );
     // points: copy_struct_from_user (1), _iommufd_object_alloc's kzalloc (2), copy_to_user (3)
-    expect(x.step(1)).toMatchObject({ errno: 'EFAULT', site: { function: 'iommufd_ucmd_respond' } });
-    expect(x.step(1).faults?.[0]?.site).toBe('copy_to_user');
+    expect(x.step(2)).toMatchObject({ errno: 'EFAULT', site: { function: 'iommufd_ucmd_respond' } });
+    expect(x.step(2).faults?.[0]?.site).toBe('copy_to_user');
+  });
+
+  test('_iommufd_object_alloc @ 6.12: the first object of a context stores into an empty xarray, whose xa_node is a GFP_NOWAIT point that __xas_nomem retries', () => {
+    const first = (n: number) =>
+      run(
+        yaml(
+          '6.12',
+          `  - open: /dev/iommu
+    as: i
+  - ioctl: IOMMU_IOAS_ALLOC
+    fd: i
+    fail_nth: ${n}
+`,
+        ),
+      );
+    // points: the copy (1), the kzalloc (2), xa_alloc's first xa_node (3), copy_to_user (4)
+    const a = first(3);
+    expect(a.step(1).faults?.[0]?.site).toBe('xas_alloc: ictx->objects xa_node (GFP_NOWAIT)');
+    expect(a.step(1)).toMatchObject({ errno: null, ret: 0, out: { out_ioas_id: 1 } });
+    const b = first(4);
+    expect(b.step(1)).toMatchObject({ errno: 'EFAULT', site: { function: 'iommufd_ucmd_respond' } });
+    expect(b.step(1).faults?.[0]?.site).toBe('copy_to_user');
+    expect([a.leaks, b.leaks]).toEqual([[], []]);
   });
 
   test('__vringh_iov: a vq made ready without a num masks with num - 1 and fails every head (-EINVAL), no division by 0', () => {

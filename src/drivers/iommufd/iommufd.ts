@@ -163,7 +163,29 @@ function owners(k: Kernel): Map<IommuGroup, { ictx: IommufdCtx; n: number }> {
 }
 
 /**
- * iommufd_device_bind: iommu_device_claim_dma_owner(dev, ictx) — a kernel DMA user in the group or
+ * A store into an empty xarray (xa_alloc into ictx->objects, __xa_cmpxchg into ictx->groups) needs
+ * its first xa_node: xas_alloc's GFP_NOWAIT kmem_cache_alloc, and when that fails __xas_nomem's
+ * GFP_KERNEL one, whose failure is the store's -ENOMEM. Every index the default machine reaches (an
+ * object id, an iommu group id) is below XA_CHUNK_SIZE, so a non-empty xarray has its node; ids of
+ * 64 and more (a taller tree, more nodes) are not modelled. fail_nth fails one point a run, so the
+ * GFP_NOWAIT failure is always retried successfully: the -ENOMEM is written as the kernel has it,
+ * but only a second injected failure would reach it.
+ */
+export function xaNodeFails(k: Kernel, task: object, empty: boolean, xa: string): boolean {
+  if (!empty || !k.fault.alloc(task, `xas_alloc: ${xa} xa_node (GFP_NOWAIT)`)) return false;
+  return k.fault.alloc(task, `__xas_nomem: ${xa} xa_node`);
+}
+
+/** _iommufd_object_alloc's xa_alloc of the id (after the object's kzalloc; out_free unwinds it). */
+export function objectIdFails(k: Kernel, task: object, ictx: IommufdCtx): Fail | null {
+  return xaNodeFails(k, task, ictx.objects.size === 0, 'ictx->objects')
+    ? fail('ENOMEM', '_iommufd_object_alloc', 'xa_alloc(&ictx->objects, &obj->id, ...) < 0')
+    : null;
+}
+
+/**
+ * iommufd_device_bind: iommufd_get_group (a new igroup's kzalloc, and its __xa_cmpxchg into
+ * ictx->groups), iommu_device_claim_dma_owner(dev, ictx) — a kernel DMA user in the group or
  * another owner is EPERM; then the device object and its id.
  */
 export function bindDevice(k: Kernel, ictx: IommufdCtx, pci: PciDev, mm: Mm): IommufdDevice | Fail {
@@ -171,13 +193,21 @@ export function bindDevice(k: Kernel, ictx: IommufdCtx, pci: PciDev, mm: Mm): Io
   const own = owners(k).get(g);
   const fn = 'iommu_device_claim_dma_owner';
   // iommufd_get_group: a group this ctx has no iommufd_group for yet gets one (kzalloc, -ENOMEM)
-  if (own?.ictx !== ictx && k.fault.alloc(mm, 'iommufd_get_group: kzalloc igroup'))
-    return fail('ENOMEM', 'iommufd_get_group', '!new_igroup (kzalloc)');
+  if (own?.ictx !== ictx) {
+    if (k.fault.alloc(mm, 'iommufd_get_group: kzalloc igroup'))
+      return fail('ENOMEM', 'iommufd_get_group', '!new_igroup (kzalloc)');
+    // ictx->groups is empty while the context has no device (each igroup goes with its last idev)
+    const noGroups = ![...ictx.objects.values()].some((o) => o.type === 'device');
+    if (xaNodeFails(k, mm, noGroups, 'ictx->groups'))
+      return fail('ENOMEM', 'iommufd_get_group', 'xa_is_err(__xa_cmpxchg(&ictx->groups, id, ...))');
+  }
   if (own ? own.ictx !== ictx : g.ownerCnt > 0)
     return fail('EPERM', fn, 'group->owner_cnt && group->owner != owner');
   // iommufd_object_alloc of the idev: out_release_owner, the claim undone (so never made here)
   if (k.fault.alloc(mm, '_iommufd_object_alloc: kzalloc idev'))
     return fail('ENOMEM', '_iommufd_object_alloc', '!obj (kzalloc)');
+  const idFail = objectIdFails(k, mm, ictx);
+  if (idFail) return idFail;
   if (own) own.n++;
   else {
     owners(k).set(g, { ictx, n: 1 });
@@ -220,7 +250,8 @@ function groupHwpt(ictx: IommufdCtx, d: IommufdDevice): Hwpt | HwptNested | null
  * the handle's kzalloc, a fault HWPT's iommufd_fault_iopf_enable (intel_iommu_enable_iopf: the
  * emulated devices have no ATS / PRI, -ENODEV), then the VT-d attach (vtd.ts).
  * With `old` (the device is attached: the vfio cdev's second ATTACH is iommufd_device_replace)
- * iommufd_device_do_replace instead: no group check (the group moves), the reserved regions only
+ * iommufd_device_do_replace instead: no group check (the whole group moves, attachDevice), the
+ * reserved regions (the same MSI window for every device of the group) only
  * for another IOAS, then iommufd_hwpt_replace_device (handle, iopf when only the new HWPT has a
  * fault object, the VT-d attach).
  */
@@ -281,8 +312,17 @@ export function attachDevice(
     return old.id;
   const r = attachNew(k, ictx, d, o, mm, old);
   if (typeof r === 'number' && old) {
-    // iommufd_hw_pagetable_put of the old HWPT: an auto domain goes with its last device
-    old.devices.delete(d);
+    // iommufd_device_do_replace: igroup->hwpt = hwpt moves the whole iommu group, and the
+    // device_list's references go with it (refcount_add(num_devices) on the new HWPT,
+    // refcount_sub(num_devices - 1) on the old); then iommufd_hw_pagetable_put of the old HWPT:
+    // an auto domain goes with its last user
+    const hwpt = d.hwpt!;
+    for (const x of [...old.devices]) {
+      if (x.pci.group !== d.pci.group) continue;
+      old.devices.delete(x);
+      x.hwpt = hwpt;
+      hwpt.devices.add(x);
+    }
     if (old.type === 'hwpt' && old.autoDomain && old.devices.size === 0) destroyHwpt(k, ictx, old);
   }
   return r;
@@ -364,6 +404,8 @@ function ioasAlloc(u: Ucmd): SysResult {
   // iommufd_ioas_alloc → _iommufd_object_alloc: ERR_PTR(-ENOMEM), no id reserved
   if (ctx.k.allocFails(ctx.proc, '_iommufd_object_alloc: kzalloc ioas'))
     return fail('ENOMEM', '_iommufd_object_alloc', '!obj (kzalloc)');
+  const idFail = objectIdFails(ctx.k, ctx.proc.mm, ictx);
+  if (idFail) return idFail;
   const ioas = newIoas(ictx);
   const r = respond(u, { ...c, out_ioas_id: BigInt(ioas.id) });
   if (!r.ok) ictx.objects.delete(ioas.id);

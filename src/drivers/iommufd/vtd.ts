@@ -1,6 +1,8 @@
 // The intel_iommu driver's answers to iommufd (drivers/iommu/intel/iommu.c, nested.c, pasid.c,
-// iommu.h @ 6.12; the 6.9 tree's are the same for what is modelled here), decided from the VT-d
-// unit's registers as the machine gives them (machine.ts `iommu:`, QEMU 7.2's by default).
+// iommu.h @ 6.12; the 6.9 tree's are the same for what is modelled here but for the two vtd-*
+// profile features: ssads_supported without SMPWC, and user domains on the first stage of an
+// FLTS-only unit), decided from the VT-d unit's registers as the machine gives them (machine.ts
+// `iommu:`, QEMU 7.2's by default).
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Mm } from '../../kernel/memory.js';
 import { type Fail, fail } from '../../kernel/result.js';
@@ -34,6 +36,8 @@ export const ecap = {
   smts: (e: bigint) => bit(e, 43),
   slads: (e: bigint) => bit(e, 45),
   smpwc: (e: bigint) => bit(e, 48),
+  flts: (e: bigint) => bit(e, 47),
+  slts: (e: bigint) => bit(e, 46),
   nest: (e: bigint) => bit(e, 26),
   sc: (e: bigint) => bit(e, 7),
   srs: (e: bigint) => bit(e, 31),
@@ -45,10 +49,22 @@ const capFl5lp = (c: bigint) => bit(c, 60);
 export function smSupported(k: Kernel): boolean {
   return INTEL_IOMMU_SM && ecap.smts(k.machine.iommu.ecap);
 }
-/** ssads_supported(iommu): sm_supported && ecap_slads && ecap_smpwc */
+/** ssads_supported(iommu): sm_supported && ecap_slads, and ecap_smpwc where the release asks it */
 export function ssadsSupported(k: Kernel): boolean {
   const e = k.machine.iommu.ecap;
-  return smSupported(k) && ecap.slads(e) && ecap.smpwc(e);
+  return smSupported(k) && ecap.slads(e) && (ecap.smpwc(e) || !k.profile.has('vtd-ssads-needs-smpwc'));
+}
+/**
+ * dmar_domain->use_first_level of a user (IOMMU_DOMAIN_UNMANAGED) domain: never where
+ * intel_iommu_domain_alloc_user asks for the second stage; before, alloc_domain's
+ * first_level_by_default: scalable mode, and the unit has one of FLTS / SLTS, that being FLTS
+ * (with both, an UNMANAGED domain takes the second stage). One unit: the cap_audit sanity values
+ * are its registers.
+ */
+function userDomainFirstLevel(k: Kernel): boolean {
+  if (k.profile.has('vtd-user-domain-second-stage') || !smSupported(k)) return false;
+  const e = k.machine.iommu.ecap;
+  return ecap.flts(e) && !ecap.slts(e);
 }
 /** nested_supported(iommu): sm_supported && ecap_nest */
 export function nestedSupported(k: Kernel): boolean {
@@ -122,7 +138,8 @@ function readUserStruct(mm: UserMm, uptr: bigint, len: number, size: number): Ui
 /**
  * intel_iommu_domain_alloc_user without a parent (6.7+): flags beyond NEST_PARENT | DIRTY_TRACKING,
  * NEST_PARENT without nested_supported, any user data, DIRTY_TRACKING without ssads_supported: all
- * -EOPNOTSUPP; then the second-stage paging domain (so dirty tracking never meets use_first_level).
+ * -EOPNOTSUPP; then the paging domain, on which DIRTY_TRACKING needs the second stage (-EOPNOTSUPP
+ * for a first-stage one, reachable only without vtd-user-domain-second-stage).
  */
 export function intelDomainAllocUser(
   k: Kernel,
@@ -138,7 +155,11 @@ export function intelDomainAllocUser(
   if (nest && !nestedSupported(k)) return fail('EOPNOTSUPP', fn, 'nested_parent && !nested_supported(iommu)');
   if (hasUserData || (dirty && !ssadsSupported(k)))
     return fail('EOPNOTSUPP', fn, 'user_data || (dirty_tracking && !ssads_supported(iommu))');
-  return allocPagingDomain(k, task, nest, dirty);
+  const d = allocPagingDomain(k, task, nest, dirty);
+  // dirty tracking is second-stage only: a first-stage domain is freed (iommu_domain_free)
+  if (!('ok' in d) && dirty && userDomainFirstLevel(k))
+    return fail('EOPNOTSUPP', fn, 'dirty_tracking && dmar_domain->use_first_level');
+  return d;
 }
 
 /**

@@ -77,13 +77,19 @@ function lockWait(dev: PciDev): OpStep {
 export function* bindStore(k: Kernel, drv: PciDriver, value: string): Op {
   const dev = findDevice(k, value);
   if (!dev || !driverMatches(drv, dev)) return fail('ENODEV', 'bind_store', '!dev || !driver_match_device');
-  if (dev.unbinding) yield lockWait(dev);
   if (!k.profile.has('driver-core-probe-errno')) {
-    // Until 5.13 bind_store refused a bound device and any failed probe alike with ENODEV.
+    // Until 5.13 bind_store refused a bound device and any failed probe alike with ENODEV; it tests
+    // dev->driver before taking the device lock, so a device whose unbind waits (its driver still
+    // set) is refused at once.
     if (dev.driver !== null) return fail('ENODEV', 'bind_store', 'dev->driver != NULL');
     const r = reallyProbe(k, drv, dev, 'bind');
     return r ? fail('ENODEV', 'bind_store', 'driver_probe_device() == 0 (probe failed)') : ok(value.length);
   }
+  // device_driver_attach takes the device lock, which an unbind or a remove holds
+  if (dev.unbinding) yield lockWait(dev);
+  // a remove that held the lock left the device dead (device_del → kill_device)
+  if (!dev.present)
+    return fail('ENODEV', '__driver_probe_device', 'dev->p->dead || !device_is_registered(dev)');
   if (dev.driver !== null) return fail('EBUSY', '__driver_probe_device', 'dev->driver');
   const r = reallyProbe(k, drv, dev, 'bind');
   return r ? r.f : ok(value.length);
@@ -114,12 +120,20 @@ export function* releaseDriver(k: Kernel, dev: PciDev): Generator<OpStep, void, 
   vfioNotifyUnbound(k, dev);
 }
 
-/** drivers_probe_store: device_attach(); any failure of the attach is EINVAL (vfio.md §8.2). */
+/**
+ * drivers_probe_store: bus_rescan_devices_helper() tests dev->driver before taking any lock, so a
+ * bound device, one whose unbind or remove waits in ->remove() included (the driver core clears
+ * dev->driver only after ->remove() returns), is left as it is; otherwise device_attach(), where any
+ * failure of the attach is EINVAL (vfio.md §8.2).
+ */
 export function* driversProbeStore(k: Kernel, value: string): Op {
   const dev = findDevice(k, value);
   if (!dev) return fail('ENODEV', 'drivers_probe_store', '!dev');
-  if (dev.unbinding) yield lockWait(dev);
   if (dev.driver !== null) return ok(value.length);
+  // __device_attach: device_lock(), then nothing for a dead device (kill_device in device_del). In
+  // the model a driverless device is never mid-unbind, so neither is taken; kept as the kernel has it.
+  if (dev.unbinding) yield lockWait(dev);
+  if (!dev.present) return ok(value.length);
   for (const drv of pciDrivers()) {
     if (!driverMatches(drv, dev)) continue;
     const r = reallyProbe(k, drv, dev, 'drivers_probe');

@@ -17,6 +17,8 @@ const SMTS = 1n << 43n;
 const NEST = 1n << 26n;
 const SLADS = 1n << 45n;
 const SMPWC = 1n << 48n;
+const SLTS = 1n << 46n;
+const FLTS = 1n << 47n;
 
 function kernel(version: string, ecap = QEMU_VTD.ecap): VF {
   const prof = makeProfile(version, []);
@@ -309,6 +311,67 @@ describe('iommufd_device_replace @ 6.12 (a second VFIO_DEVICE_ATTACH_IOMMUFD_PT)
   });
 });
 
+/** 01:00.0 (vfio0) and 01:00.1 (vfio1), both of iommu group 6, bound to one iommufd */
+function groupPair(): [Ctx, Ctx] {
+  const c = setup(kernel('6.12'), '0000:01:00.0', 0);
+  expect(bindTo(c, '0000:01:00.1', 'vfio-pci').ok).toBe(true);
+  const dev = fdOf(c.k.open(c.p, '/dev/vfio/devices/vfio1', O_RDWR));
+  const bind = words(c, [
+    [16n, 4],
+    [0n, 4],
+    [BigInt(c.fd), 4],
+    [0n, 4],
+  ]);
+  expect(errnoOf(iofd(c, dev, 'VFIO_DEVICE_BIND_IOMMUFD', bind))).toBe(0);
+  return [c, { ...c, dev, devid: u32(c, bind, 12) }];
+}
+
+describe('iommufd_device_do_replace @ 6.12: a replace moves the whole iommu group (igroup->hwpt)', () => {
+  test("iommufd_device_do_replace @ 6.12: the group's other device follows onto the new HWPT, the old one keeps no user, the other device's own ATTACH is then a no-op", () => {
+    const [a, b] = groupPair();
+    const h1 = hwptAlloc(a, { pt: a.ioas }).id;
+    const h2 = hwptAlloc(a, { pt: a.ioas }).id;
+    expect(attach(a, h1)).toEqual({ r: [0, null], pt: h1 });
+    expect(attach(b, h1)).toEqual({ r: [0, null], pt: h1 });
+    expect(attach(a, h2)).toEqual({ r: [0, null], pt: h2 });
+    // refcount_add(num_devices, &hwpt->obj.users), refcount_sub(num_devices - 1, &old_hwpt->obj.users)
+    expect(destroy(a, h1)).toEqual([0, null]);
+    expect(attach(b, h2)).toEqual({ r: [0, null], pt: h2 }); // hwpt == igroup->hwpt
+    // 01:00.1 alone keeps the group on h2: 01:00.0 attaches to it again, to nothing else
+    expect(detach(a)).toEqual([0, null]);
+    expect(destroy(a, h2)).toEqual(['EBUSY', 'iommufd_object_remove']);
+    const h3 = hwptAlloc(a, { pt: a.ioas }).id;
+    expect(attach(a, h3).r).toEqual(['EINVAL', 'iommufd_hw_pagetable_attach']);
+    expect(attach(a, h2)).toEqual({ r: [0, null], pt: h2 });
+    // and 01:00.1's replace back moves 01:00.0 with it
+    expect(attach(b, h3)).toEqual({ r: [0, null], pt: h3 });
+    expect(destroy(a, h2)).toEqual([0, null]);
+    expect(detach(b)).toEqual([0, null]);
+    expect(destroy(a, h3)).toEqual(['EBUSY', 'iommufd_object_remove']);
+    expect(detach(a)).toEqual([0, null]);
+    expect(destroy(a, h3)).toEqual([0, null]);
+  });
+
+  test('iommufd_device_do_replace @ 6.12: off an auto domain the whole group leaves it, and iommufd_hw_pagetable_put destroys it; an IOAS replace back makes a new auto domain for both', () => {
+    const [a, b] = groupPair();
+    const auto = attach(a, a.ioas).pt;
+    expect(attach(b, a.ioas)).toEqual({ r: [0, null], pt: auto });
+    const h = hwptAlloc(a, { pt: a.ioas }).id;
+    expect(attach(b, h)).toEqual({ r: [0, null], pt: h });
+    expect(destroy(a, auto)).toEqual(['ENOENT', 'iommufd_object_remove']);
+    // no auto domain of the IOAS is left to reuse: iommufd_hwpt_paging_alloc, then the replace
+    const next = attach(a, a.ioas);
+    expect(next.r).toEqual([0, null]);
+    expect([auto, h]).toEqual([4, 5]);
+    expect(next.pt).toBe(4); // xa_alloc: the lowest free id, the destroyed auto domain's
+    expect(destroy(a, h)).toEqual([0, null]);
+    expect(attach(b, a.ioas)).toEqual({ r: [0, null], pt: next.pt });
+    expect(detach(a)).toEqual([0, null]);
+    expect(detach(b)).toEqual([0, null]);
+    expect(destroy(a, next.pt)).toEqual(['ENOENT', 'iommufd_object_remove']);
+  });
+});
+
 describe('iommufd_hwpt_alloc @ 6.12 with nesting (ecap SMTS | NEST)', () => {
   const nestKernel = () => setup(kernel('6.12', QEMU_VTD.ecap | SMTS | NEST));
   /** struct iommu_hwpt_vtd_s1 {flags, pgtbl_addr, addr_width, __reserved} */
@@ -558,6 +621,43 @@ describe('dirty tracking @ 6.12 (ecap SMTS | SLADS | SMPWC: ssads_supported)', (
     const d = { hwpt: dirty, iova: 0x100000n, length: 0n, ps: 0x1000n, data: 0x10n };
     expect(getDirty(c, d)).toEqual(['EOVERFLOW', 'iommufd_check_iova_range']);
     expect(getDirty(c, { ...d, iova: 0n })).toEqual([0, null]);
+  });
+
+  test.each(['6.9', '6.10'])(
+    'intel_iommu_domain_alloc_user @ %s: on an FLTS-only scalable unit alloc_domain takes the first stage (first_level_by_default), and DIRTY_TRACKING is EOPNOTSUPP once the domain is made; with SLTS too the UNMANAGED domain is second stage',
+    (version) => {
+      const flOnly = setup(kernel(version, QEMU_VTD.ecap | SMTS | SLADS | FLTS));
+      const r = hwptAlloc(flOnly, { size: 40n, pt: flOnly.ioas, flags: 2n });
+      expect(r.r).toEqual(['EOPNOTSUPP', 'intel_iommu_domain_alloc_user']);
+      // the domain's kzalloc comes first: a fault there is its ENOMEM, not the first-stage refusal
+      flOnly.k.fault.armStep(flOnly.p.mm, 3); // the command's copy, kzalloc hwpt_paging, alloc_domain
+      expect(hwptAlloc(flOnly, { size: 40n, pt: flOnly.ioas, flags: 2n }).r).toEqual([
+        'ENOMEM',
+        'iommufd_hwpt_paging_alloc',
+      ]);
+      flOnly.k.fault.disarmStep();
+      // iommufd_object_abort_and_destroy freed the id the refused HWPT held; a plain one takes it
+      expect(hwptAlloc(flOnly, { size: 40n, pt: flOnly.ioas })).toEqual({ r: [0, null], id: 3 });
+      const both = setup(kernel(version, QEMU_VTD.ecap | SMTS | SLADS | FLTS | SLTS));
+      expect(hwptAlloc(both, { size: 40n, pt: both.ioas, flags: 2n })).toEqual({ r: [0, null], id: 3 });
+    },
+  );
+
+  test('intel_iommu_domain_alloc_user @ 6.12: user domains are second stage (paging_domain_alloc(dev, false)), so an FLTS-only unit allocates DIRTY_TRACKING', () => {
+    const c = setup(kernel('6.12', QEMU_VTD.ecap | SMTS | SLADS | SMPWC | FLTS));
+    expect(hwptAlloc(c, { pt: c.ioas, flags: 2n })).toEqual({ r: [0, null], id: 3 });
+  });
+
+  test('ssads_supported @ 6.9 is sm_supported && ecap_slads; @ 6.12 it needs ecap_smpwc too', () => {
+    const c9 = setup(kernel('6.9', QEMU_VTD.ecap | SMTS | SLADS));
+    expect(u64(c9, hwInfo(c9, {}).a, 32)).toBe(1n); // IOMMU_HW_CAP_DIRTY_TRACKING
+    expect(hwptAlloc(c9, { size: 40n, pt: c9.ioas, flags: 2n })).toEqual({ r: [0, null], id: 3 });
+    const c12 = setup(kernel('6.12', QEMU_VTD.ecap | SMTS | SLADS));
+    expect(u64(c12, hwInfo(c12, {}).a, 32)).toBe(0n);
+    expect(hwptAlloc(c12, { pt: c12.ioas, flags: 2n }).r).toEqual([
+      'EOPNOTSUPP',
+      'iommufd_hwpt_paging_alloc',
+    ]);
   });
 
   test('iommufd_get_hw_info @ 6.12: out_capabilities has IOMMU_HW_CAP_DIRTY_TRACKING with ssads_supported', () => {
