@@ -11,8 +11,33 @@ import type { FaultInjector } from './fault.js';
 export const PAGE_SIZE = 0x1000n;
 /** Copies up to this many bytes go byte by byte: a subarray view costs more than the loop (IOTLB messages). */
 const SMALL_COPY = 128;
+/** Copies of at least this many bytes (up to SMALL_COPY) go four bytes at a time: fewer element accesses. */
+const WORD_COPY = 16;
+
+let lastDst: Uint8Array | undefined;
+let lastDstView: DataView | undefined;
+/** A DataView of dst, kept for the next copy into the same buffer (the hot callers reuse one). */
+function dstView(dst: Uint8Array): DataView {
+  if (dst !== lastDst || lastDstView === undefined) {
+    lastDstView = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
+    lastDst = dst;
+  }
+  return lastDstView;
+}
 /** x86-64 TASK_SIZE_MAX with 4-level paging: the end of user space. */
 export const TASK_SIZE_MAX = 0x7ffffffff000n;
+/** TASK_SIZE_MAX as a Number (exact: it is below 2^53) */
+const TASK_SIZE_MAX_NUM = Number(TASK_SIZE_MAX);
+/** 2^53 - 1: offsets and addresses up to here are exact as Numbers, and the fast paths use them so */
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * The key of page `pg` (a page index) in a MemObject's map: a Number whenever it is exact (every offset
+ * below 2^65), a bigint past that, so each page has exactly one key.
+ */
+function pageKey(pg: bigint): number | bigint {
+  return pg <= MAX_SAFE && pg >= -MAX_SAFE ? Number(pg) : pg;
+}
 export const PROT_READ = 1;
 export const PROT_WRITE = 2;
 
@@ -21,7 +46,16 @@ export type MemKind = 'anon' | 'shared-anon' | 'memfd' | 'device';
 /** A memory object (an anonymous region, a memfd, a device's pages). Pages are allocated on first write. */
 export class MemObject {
   readonly id: number;
-  private readonly pages = new Map<bigint, Uint8Array>();
+  /** keyed by pageKey(page index) */
+  private readonly pages = new Map<number | bigint, Uint8Array>();
+  /**
+   * The page the last access found (a Number index, -1 for none): pages are never freed, and one allocated
+   * later was not there to be cached, so this needs no invalidation.
+   */
+  #lastPg = -1;
+  #lastPage: Uint8Array | undefined;
+  /** a view of #lastPage for word copies, made on first use */
+  #lastView: DataView | undefined;
   /** pages currently pinned for DMA (vhost-vdpa PA mode, vfio type1) */
   pinned = 0;
 
@@ -41,18 +75,62 @@ export class MemObject {
 
   /** Copies `len` bytes at `off` into `dst` at `at` (pages never written read as zeros). */
   readInto(off: bigint, dst: Uint8Array, at: number, len: number): void {
+    if (off >= 0n && off <= MAX_SAFE) {
+      const o = Number(off);
+      // exact whenever the sum is at most 2^53 - 1 (a larger true sum cannot round below it)
+      if (o + len <= Number.MAX_SAFE_INTEGER) {
+        this.readIntoAt(o, dst, at, len);
+        return;
+      }
+    }
     let done = 0;
     while (done < len) {
       const pos = off + BigInt(done);
       const pg = pos / PAGE_SIZE;
       const inPage = Number(pos - pg * PAGE_SIZE);
       const n = Math.min(len - done, 4096 - inPage);
-      const page = this.pages.get(pg);
+      const page = this.pages.get(pageKey(pg));
       if (!page) dst.fill(0, at + done, at + done + n);
       else if (n <= SMALL_COPY) for (let i = 0; i < n; i++) dst[at + done + i] = page[inPage + i]!;
       else dst.set(page.subarray(inPage, inPage + n), at + done);
       done += n;
     }
+  }
+
+  /** readInto with a Number offset: off >= 0 and off + len <= 2^53 - 1. */
+  readIntoAt(off: number, dst: Uint8Array, at: number, len: number): void {
+    let done = 0;
+    while (done < len) {
+      const pos = off + done;
+      const inPage = pos % 4096;
+      const pg = (pos - inPage) / 4096;
+      const n = Math.min(len - done, 4096 - inPage);
+      const page = this.#pageAt(pg);
+      if (!page) dst.fill(0, at + done, at + done + n);
+      else if (n < WORD_COPY) for (let i = 0; i < n; i++) dst[at + done + i] = page[inPage + i]!;
+      else if (n <= SMALL_COPY) {
+        // four bytes at a time through DataViews (any alignment, every bit pattern exact), then the tail
+        const src = (this.#lastView ??= new DataView(page.buffer, page.byteOffset, 4096));
+        const to = dstView(dst);
+        const d = at + done;
+        let i = 0;
+        for (; i + 4 <= n; i += 4) to.setInt32(d + i, src.getInt32(inPage + i));
+        for (; i < n; i++) dst[d + i] = page[inPage + i]!;
+      } else dst.set(page.subarray(inPage, inPage + n), at + done);
+      done += n;
+    }
+  }
+
+  /** The page of Number index pg, if written (through the last-page cache). */
+  #pageAt(pg: number): Uint8Array | undefined {
+    if (pg === this.#lastPg) return this.#lastPage;
+    const page = this.pages.get(pg);
+    if (page) {
+      this.#lastPg = pg;
+      this.#lastPage = page;
+      this.#lastView = undefined;
+    }
+    return page;
   }
 
   write(off: bigint, data: Uint8Array): void {
@@ -62,10 +140,11 @@ export class MemObject {
       const pg = pos / PAGE_SIZE;
       const inPage = Number(pos % PAGE_SIZE);
       const n = Math.min(data.length - done, 4096 - inPage);
-      let page = this.pages.get(pg);
+      const key = pageKey(pg);
+      let page = this.pages.get(key);
       if (!page) {
         page = new Uint8Array(4096);
-        this.pages.set(pg, page);
+        this.pages.set(key, page);
       }
       if (n <= SMALL_COPY) for (let i = 0; i < n; i++) page[inPage + i] = data[done + i]!;
       else page.set(done === 0 && n === data.length ? data : data.subarray(done, done + n), inPage);
@@ -104,6 +183,18 @@ export class Mm {
   /** the kernel's fault injector (set by the kernel that made this address space) */
   fault: FaultInjector | undefined;
   #scratch: Vma | undefined;
+  /**
+   * The VMA copyFromUserInto last found, at vmas[#hitIdx], with its bounds as Numbers (#hitEnd clamped to
+   * TASK_SIZE_MAX) and #hitBase = pgoff - start. Valid only while vmas[#hitIdx] is still that VMA: every
+   * change of the list (mmap, munmap, exit's truncation, a VMA replaced by a new one with other
+   * protections) moves or replaces it there, and VMAs never overlap, so a VMA still in the list is still
+   * the one holding its range. Set only for VMAs whose object offsets are exact as Numbers.
+   */
+  #hit: Vma | undefined;
+  #hitIdx = -1;
+  #hitStart = 0;
+  #hitEnd = 0;
+  #hitBase = 0;
 
   constructor(
     readonly id: number,
@@ -228,6 +319,20 @@ export class Mm {
    * EFAULT. For hot paths that parse into a buffer of their own instead of allocating one per call.
    */
   copyFromUserInto(addr: bigint, dst: Uint8Array, at: number, len: number): boolean {
+    // the commonest case, in Numbers: the mapping of the last copy holds the whole range
+    if (len > 0 && addr >= 0n && addr <= MAX_SAFE) {
+      const a = Number(addr);
+      // a + len is exact when at most TASK_SIZE_MAX (a larger true sum cannot round below it)
+      if (a + len <= TASK_SIZE_MAX_NUM) {
+        let v = this.#hit;
+        if (v === undefined || this.vmas[this.#hitIdx] !== v || a < this.#hitStart || a >= this.#hitEnd)
+          v = this.#cache(addr);
+        if (v !== undefined && a + len <= this.#hitEnd && !v.io && v.prot & PROT_READ) {
+          v.obj.readIntoAt(this.#hitBase + a, dst, at, len);
+          return true;
+        }
+      }
+    }
     // the common case: one mapping holds the whole range
     if (len > 0 && addr >= 0n) {
       const end = addr + BigInt(len);
@@ -240,6 +345,31 @@ export class Mm {
       }
     }
     return this.walk(addr, len, PROT_READ, (vma, off, done, n) => vma.obj.readInto(off, dst, at + done, n));
+  }
+
+  /** Looks up the VMA holding addr (below TASK_SIZE_MAX) for the copy cache: it, when cacheable. */
+  #cache(addr: bigint): Vma | undefined {
+    this.#hit = undefined;
+    const v = this.vmas;
+    let lo = 0;
+    let hi = v.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const m = v[mid]!;
+      if (addr < m.start) hi = mid - 1;
+      else if (addr >= m.end) lo = mid + 1;
+      else {
+        // object offsets pgoff + (addr - start) for addr in [start, end) must be exact as Numbers
+        if (m.start < 0n || m.pgoff < 0n || m.pgoff + (m.end - m.start) > MAX_SAFE) return undefined;
+        this.#hit = m;
+        this.#hitIdx = mid;
+        this.#hitStart = Number(m.start);
+        this.#hitEnd = Number(m.end < TASK_SIZE_MAX ? m.end : TASK_SIZE_MAX);
+        this.#hitBase = Number(m.pgoff - m.start);
+        return m;
+      }
+    }
+    return undefined;
   }
 
   /** put_user-style write: copy_to_user's checks without a fault point. */
