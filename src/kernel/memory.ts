@@ -210,6 +210,12 @@ export class Mm {
   }
 
   findVma(addr: bigint): Vma | undefined {
+    const i = this.#vmaIndex(addr);
+    return i < 0 ? undefined : this.vmas[i];
+  }
+
+  /** The index of the VMA holding addr in the sorted, non-overlapping vmas, or -1. */
+  #vmaIndex(addr: bigint): number {
     const v = this.vmas;
     let lo = 0;
     let hi = v.length - 1;
@@ -218,9 +224,9 @@ export class Mm {
       const m = v[mid]!;
       if (addr < m.start) hi = mid - 1;
       else if (addr >= m.end) lo = mid + 1;
-      else return m;
+      else return mid;
     }
-    return undefined;
+    return -1;
   }
 
   /** find_vma: the first VMA ending above addr, which need not contain it. */
@@ -350,26 +356,17 @@ export class Mm {
   /** Looks up the VMA holding addr (below TASK_SIZE_MAX) for the copy cache: it, when cacheable. */
   #cache(addr: bigint): Vma | undefined {
     this.#hit = undefined;
-    const v = this.vmas;
-    let lo = 0;
-    let hi = v.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const m = v[mid]!;
-      if (addr < m.start) hi = mid - 1;
-      else if (addr >= m.end) lo = mid + 1;
-      else {
-        // object offsets pgoff + (addr - start) for addr in [start, end) must be exact as Numbers
-        if (m.start < 0n || m.pgoff < 0n || m.pgoff + (m.end - m.start) > MAX_SAFE) return undefined;
-        this.#hit = m;
-        this.#hitIdx = mid;
-        this.#hitStart = Number(m.start);
-        this.#hitEnd = Number(m.end < TASK_SIZE_MAX ? m.end : TASK_SIZE_MAX);
-        this.#hitBase = Number(m.pgoff - m.start);
-        return m;
-      }
-    }
-    return undefined;
+    const i = this.#vmaIndex(addr);
+    if (i < 0) return undefined;
+    const m = this.vmas[i]!;
+    // object offsets pgoff + (addr - start) for addr in [start, end) must be exact as Numbers
+    if (m.start < 0n || m.pgoff < 0n || m.pgoff + (m.end - m.start) > MAX_SAFE) return undefined;
+    this.#hit = m;
+    this.#hitIdx = i;
+    this.#hitStart = Number(m.start);
+    this.#hitEnd = Number(m.end < TASK_SIZE_MAX ? m.end : TASK_SIZE_MAX);
+    this.#hitBase = Number(m.pgoff - m.start);
+    return m;
   }
 
   /** put_user-style write: copy_to_user's checks without a fault point. */
