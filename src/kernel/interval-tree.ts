@@ -40,15 +40,20 @@ function approxOf(x: bigint): number {
 }
 
 /**
- * x, or an equal bigint seen just before: the entries of a table mostly share one span (pages), so nodes
- * keep one span object between them instead of 24 bytes each (and the fresh one dies young).
+ * A one-entry interner: x, or the equal bigint it was given just before. The entries of a table mostly
+ * share one span, size and last distance (pages), so nodes keep one bigint object between them instead
+ * of 24 bytes each (and the fresh one dies young).
  */
-let lastSpan = -1n;
-function shareSpan(x: bigint): bigint {
-  if (x === lastSpan) return lastSpan;
-  lastSpan = x;
-  return x;
+export function bigintSharer(): (x: bigint) => bigint {
+  let last = -1n;
+  return (x) => {
+    if (x === last) return last;
+    last = x;
+    return x;
+  };
 }
+
+const shareSpan = bigintSharer();
 
 /**
  * What INTERVAL_TREE_DEFINE expects embedded in the caller's struct (rb, start, last, __subtree_last): the

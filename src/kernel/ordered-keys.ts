@@ -18,13 +18,13 @@ export interface OrderedKey {
 }
 
 /**
- * (start, seq) < k, with approx = Number(start). Equal doubles up to 2^53 − 1 are equal integers (Number is
+ * (start, seq) < k, with approx = Number(start). Equal doubles within ±(2^53 − 1) are equal integers (Number is
  * exact there, and rounding is monotone, so a start ≥ 2^53 never maps below 2^53): only above that does
  * the exact bigint decide, and a caller that knows its start is exactly `approx` may pass any start.
  */
 function lessThan(approx: number, start: bigint, seq: number, k: OrderedKey): boolean {
   if (approx !== k.approx) return approx < k.approx;
-  if (approx <= Number.MAX_SAFE_INTEGER) return seq < k.seq;
+  if (approx <= Number.MAX_SAFE_INTEGER && approx >= -Number.MAX_SAFE_INTEGER) return seq < k.seq;
   return start < k.start || (start === k.start && seq < k.seq);
 }
 

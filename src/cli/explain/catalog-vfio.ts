@@ -49,7 +49,6 @@ const IOMMU = '{open: /dev/iommu, as: i}';
 const ALLOC = 'IOMMU_IOAS_ALLOC';
 const IOAS_MAP = 'IOMMU_IOAS_MAP';
 const IOAS = [IOMMU, '{ioctl: IOMMU_IOAS_ALLOC, fd: i, save: {ioas: out_ioas_id}}', MEM];
-const ioasMap = (fields: string) => `{ioctl: ${IOAS_MAP}, fd: i, arg: {${fields}}}`;
 const FIXED_RW = 'flags: [IOMMU_IOAS_MAP_FIXED_IOVA, IOMMU_IOAS_MAP_READABLE, IOMMU_IOAS_MAP_WRITEABLE]';
 const ALLOW = 'IOMMU_IOAS_ALLOW_IOVAS';
 const COPY = 'IOMMU_IOAS_COPY';
@@ -57,6 +56,7 @@ const RANGES = 'IOMMU_IOAS_IOVA_RANGES';
 const OPTION = 'IOMMU_OPTION';
 const VFIO_IOAS = 'IOMMU_VFIO_IOAS';
 const iommufdCall = (name: string, fields: string) => `{ioctl: ${name}, fd: i, arg: {${fields}}}`;
+const ioasMap = (fields: string) => iommufdCall(IOAS_MAP, fields);
 
 const BIND_IOMMUFD = 'VFIO_DEVICE_BIND_IOMMUFD';
 const CDEV = '{open: /dev/vfio/devices/vfio0, as: dev}';

@@ -1,28 +1,13 @@
 // drivers/vhost/iotlb.c, include/linux/vhost_iotlb.h: struct vhost_iotlb (vhost.md §9.1). An interval tree of
 // maps (overlaps allowed, iterated in (start, insertion) order), a FIFO list in insertion order for
 // VHOST_IOTLB_FLAG_RETIRE, and the nmaps counter.
-import { IntervalNode, IntervalTree } from '../../kernel/interval-tree.js';
+import { bigintSharer, IntervalNode, IntervalTree } from '../../kernel/interval-tree.js';
 
 const U64_MAX = (1n << 64n) - 1n;
 
-/**
- * x, or an equal size seen just before: most maps of a table have one size (a page), so they share the
- * bigint rather than each keeping 24 bytes of it for the table's life.
- */
-let lastSize = -1n;
-function shareSize(x: bigint): bigint {
-  if (x === lastSize) return lastSize;
-  lastSize = x;
-  return x;
-}
-
-/** the same for a map's last: one UPDATE adds the same range to vhost's table and then to the device's */
-let lastLast = -1n;
-function shareLast(x: bigint): bigint {
-  if (x === lastLast) return lastLast;
-  lastLast = x;
-  return x;
-}
+/** most maps of a table have one size (a page); one UPDATE adds the same range to vhost's table and the device's */
+const shareSize = bigintSharer();
+const shareLast = bigintSharer();
 
 /**
  * struct vhost_iotlb_map. The objects handed out are the IOTLB's own (the kernel hands out pointers): read

@@ -75,7 +75,7 @@ export function findAllocAs(k: Kernel, v: VhostVdpa, asid: number): VhostIotlb |
 /** vhost_vdpa_general_unmap: dma_unmap, or iommu_unmap on the platform domain (set_map: nothing here) */
 function generalUnmap(v: VhostVdpa, m: IotlbMap, asid: number): void {
   if (v.sim.ops.dmaMap) v.sim.dmaUnmap(asid, m.start, m.size);
-  else if (!v.sim.ops.setMap) v.domain?.delRange(m.start, m.last);
+  else if (!v.sim.ops.setMap) v.domain?.freeRange(m.start, m.last);
 }
 
 /** vhost_vdpa_pa_unmap / vhost_vdpa_va_unmap: every entry meeting [start, last] goes whole. */
