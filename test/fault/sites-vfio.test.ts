@@ -150,6 +150,35 @@ ${fail ? `    fail_nth: ${fail}\n` : ''}`;
     },
   );
 
+  test('iommufd_get_group @ 6.12: group 0 into an empty ictx->groups is xa_head itself (no xa_node point); a second group then needs the node', () => {
+    // 00:00.0 is iommu group 0 on the default machine, 03:00.0 another group
+    const two = `  - bind: { device: "0000:00:00.0", driver: vfio-pci }
+  - bind: { device: "0000:03:00.0", driver: vfio-pci }
+  - open: /dev/iommu
+    as: i
+  - open: /dev/vfio/devices/vfio0
+    as: d0
+  - open: /dev/vfio/devices/vfio1
+    as: d1
+  - ioctl: VFIO_DEVICE_BIND_IOMMUFD
+    fd: d0
+    arg: { iommufd: $i }
+    fail_nth: 3
+  - ioctl: VFIO_DEVICE_BIND_IOMMUFD
+    fd: d1
+    arg: { iommufd: $i }
+    fail_nth: 3
+`;
+    const x = run(yaml('6.12', two));
+    // group 0: the copy (1), the igroup kzalloc (2), then the idev kzalloc (3)
+    expect(x.step(5).faults?.[0]?.site).toBe('_iommufd_object_alloc: kzalloc idev');
+    expect(x.step(5)).toMatchObject({ errno: 'ENOMEM', site: { function: '_iommufd_object_alloc' } });
+    // the second group's index is not 0: its store allocates the first xa_node (point 3, retried)
+    expect(x.step(6).faults?.[0]?.site).toBe('xas_alloc: ictx->groups xa_node (GFP_NOWAIT)');
+    expect(x.step(6)).toMatchObject({ errno: null, ret: 0 });
+    expect(x.leaks).toEqual([]);
+  });
+
   test('vfio_device_fops_cdev_open: vfio_allocate_device_file -ENOMEM puts the registration back (an unbind does not wait)', () => {
     const x = run(
       yaml(

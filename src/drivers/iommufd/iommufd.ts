@@ -165,7 +165,8 @@ function owners(k: Kernel): Map<IommuGroup, { ictx: IommufdCtx; n: number }> {
 /**
  * A store into an empty xarray (xa_alloc into ictx->objects, __xa_cmpxchg into ictx->groups) needs
  * its first xa_node: xas_alloc's GFP_NOWAIT kmem_cache_alloc, and when that fails __xas_nomem's
- * GFP_KERNEL one, whose failure is the store's -ENOMEM. Every index the default machine reaches (an
+ * GFP_KERNEL one, whose failure is the store's -ENOMEM (index 0 of an empty array needs none: it is
+ * xa_head itself). Every index the default machine reaches (an
  * object id, an iommu group id) is below XA_CHUNK_SIZE, so a non-empty xarray has its node; ids of
  * 64 and more (a taller tree, more nodes) are not modelled. fail_nth fails one point a run, so the
  * GFP_NOWAIT failure is always retried successfully: the -ENOMEM is written as the kernel has it,
@@ -196,9 +197,11 @@ export function bindDevice(k: Kernel, ictx: IommufdCtx, pci: PciDev, mm: Mm): Io
   if (own?.ictx !== ictx) {
     if (k.fault.alloc(mm, 'iommufd_get_group: kzalloc igroup'))
       return fail('ENOMEM', 'iommufd_get_group', '!new_igroup (kzalloc)');
-    // ictx->groups is empty while the context has no device (each igroup goes with its last idev)
-    const noGroups = ![...ictx.objects.values()].some((o) => o.type === 'device');
-    if (xaNodeFails(k, mm, noGroups, 'ictx->groups'))
+    // ictx->groups (indexed by group id) has an xa_node once it holds an index other than 0: an
+    // entry at index 0 alone sits in xa_head (xas_expand of an empty array to index 0 needs no
+    // node). Each igroup goes with its last idev, so the groups are those of the ctx's devices.
+    const noNode = ![...ictx.objects.values()].some((o) => o.type === 'device' && o.pci.group.id !== 0);
+    if (xaNodeFails(k, mm, noNode && g.id !== 0, 'ictx->groups'))
       return fail('ENOMEM', 'iommufd_get_group', 'xa_is_err(__xa_cmpxchg(&ictx->groups, id, ...))');
   }
   if (own ? own.ictx !== ictx : g.ownerCnt > 0)
