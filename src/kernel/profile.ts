@@ -125,7 +125,7 @@ export const FEATURES = {
   'kvm-vfio-file-names':
     '"kvm/vfio: Rename kvm_vfio_group to prepare for accepting vfio device fd" (6.6; in Debian 6.1.192 as a backport): kvm_vfio_set_file / kvm_vfio_file_add / kvm_vfio_file_del decide what kvm_vfio_set_group / kvm_vfio_group_add / _del did',
   iommufd:
-    'the iommufd subsystem (6.2, CONFIG_IOMMUFD): /dev/iommu with IOAS_ALLOC, IOAS_MAP / UNMAP, DESTROY',
+    'the iommufd subsystem (6.2, CONFIG_IOMMUFD): /dev/iommu with DESTROY and the IOAS commands (ALLOC, ALLOW_IOVAS, COPY, IOVA_RANGES, MAP, UNMAP), IOMMU_OPTION and IOMMU_VFIO_IOAS: iommufd_ioctl_ops up to 0x88',
   'iommufd-hwpt-alloc':
     '"iommufd: Add IOMMU_HWPT_ALLOC" and "iommufd: Add IOMMU_GET_HW_INFO" (6.6): iommufd_ioctl_ops grows to 0x8a, so nr 0x89 / 0x8a are iommufd commands and no longer go to iommufd_vfio_ioctl',
   'iommufd-dirty-tracking':

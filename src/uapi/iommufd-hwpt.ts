@@ -6,6 +6,8 @@
 import { defineIoctl, type IoctlDef } from './ioctl-def.js';
 import { type StructDef, struct } from './struct.js';
 
+// iommufd.ts's values, repeated: it imports this file, so taking them from there would read them
+// before they are initialised
 const IOMMUFD_TYPE = 0x3b;
 const IOMMUFD_CMD_BASE = 0x80;
 

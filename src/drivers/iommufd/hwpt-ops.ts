@@ -2,9 +2,11 @@
 // iommufd_get_hw_info, fault.c iommufd_fault_alloc, io_pagetable.c's dirty helpers @ 6.12; the 6.6
 // and 6.9 trees where a profile feature says they differ), with the VT-d driver's answers from
 // vtd.ts. Each op gets the ucmd read at the release's struct size (iommufd.ts).
+
 import type { CallCtx, FileOps, OpenFile } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { O_RDWR } from '../../kernel/kernel.js';
+import { PAGE_SIZE } from '../../kernel/memory.js';
 import { type Fail, fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
 import {
   HWPT_MINSZ,
@@ -50,8 +52,6 @@ import {
   intelHwInfo,
   intelNestedAlloc,
 } from './vtd.js';
-
-const PAGE_SIZE = 4096n;
 
 /** iommufd_get_device: the id must name a device object (any other type is ENOENT too) */
 function getDevice(ictx: IommufdCtx, id: bigint): IommufdDevice | Fail {
