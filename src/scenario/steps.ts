@@ -277,8 +277,11 @@ export function doProcess(rt: Runtime, ps: ProcState, step: Step, rec: StepRecor
     }
     case 'pass': {
       const fd = rt.fd(ps, step.main, [...p, 'pass']);
-      const to = rt.proc(raw.to as string);
+      const toName = raw.to as string;
+      // a receiver a kernel BUG killed, or never started (its fork:/spawn: skipped), has no fds
+      const to = rt.killed.has(toName) ? undefined : rt.procs.get(toName);
       const f = k.fget(ps.proc, fd);
+      // unix_stream_sendmsg: scm_send copies the fds (scm_fp_copy) before the socket is looked at
       if (!f) {
         Object.assign(
           rec,
@@ -288,7 +291,26 @@ export function doProcess(rt: Runtime, ps: ProcState, step: Step, rec: StepRecor
             site: { function: 'scm_fp_copy', check: '!fget_raw(fd)', errno: 'EBADF' },
           }),
         );
-        to.fds.set(raw.as as string, -1);
+        rt.procs.get(toName)?.fds.set(raw.as as string, -1);
+        return;
+      }
+      if (!to) {
+        // do_exit (make_task_dead, after the oops) closed the dead receiver's files and its end of
+        // the socket with them; unix_release_sock shut the sender's end down too, so the send fails
+        // and no fd is installed: `sk->sk_shutdown & SEND_SHUTDOWN` → EPIPE.
+        Object.assign(
+          rec,
+          outcomeFields({
+            ok: false,
+            errno: 'EPIPE',
+            site: {
+              function: 'unix_stream_sendmsg',
+              check: 'sk->sk_shutdown & SEND_SHUTDOWN',
+              errno: 'EPIPE',
+            },
+          }),
+        );
+        rt.procs.get(toName)?.fds.set(raw.as as string, -1);
         return;
       }
       f.refs++;
