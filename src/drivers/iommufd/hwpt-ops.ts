@@ -42,6 +42,7 @@ import {
   type IommufdCtx,
   type IommufdDevice,
   type IommufdOp,
+  objectAlloc,
 } from './iommufd.js';
 import { getIoas, respond, type Ucmd } from './ucmd.js';
 import {
@@ -68,11 +69,6 @@ function getPaging(ictx: IommufdCtx, id: bigint): Hwpt | Fail {
   return o;
 }
 
-const objectAllocFails = (u: Ucmd, what: string) =>
-  u.ctx.k.allocFails(u.ctx.proc, `_iommufd_object_alloc: kzalloc ${what}`)
-    ? fail('ENOMEM', '_iommufd_object_alloc', '!obj (kzalloc)')
-    : null;
-
 /** A paging HWPT's domain is in the IOAS now: insert the object, respond, abort on a failed copy. */
 function finishPaging(u: Ucmd, ioas: Ioas, domain: DmarDomain): SysResult {
   const { ctx, ictx } = u;
@@ -97,7 +93,7 @@ function hwptAlloc66(u: Ucmd): SysResult {
   if ('ok' in idev) return idev;
   const ioas = getIoas(ictx, c.pt_id!);
   if ('ok' in ioas) return ioas;
-  const bad = objectAllocFails(u, 'hwpt');
+  const bad = objectAlloc(ctx.k, ctx.proc.mm, ictx, 'hwpt');
   if (bad) return bad;
   // iommu_domain_alloc(bus) → intel_iommu_domain_alloc(IOMMU_DOMAIN_UNMANAGED): NULL is -ENOMEM
   if (ctx.k.allocFails(ctx.proc, 'iommufd_hw_pagetable_alloc: intel alloc_domain kzalloc'))
@@ -131,7 +127,7 @@ function hwptPagingAlloc(u: Ucmd, ioas: Ioas, flags: bigint, hasUserData: boolea
       );
     // FAULT_ID_VALID with NEST_PARENT: already outside valid_flags above
   }
-  const bad = objectAllocFails(u, 'hwpt_paging');
+  const bad = objectAlloc(k, ctx.proc.mm, u.ictx, 'hwpt_paging');
   if (bad) return bad;
   const domain = intelDomainAllocUser(k, ctx.proc.mm, flags, hasUserData);
   if ('ok' in domain) return domain;
@@ -153,7 +149,7 @@ function hwptNestedAlloc(u: Ucmd, parent: Hwpt, flags: bigint): SysResult {
     return fail('EOPNOTSUPP', fn, '(flags & ~IOMMU_HWPT_FAULT_ID_VALID) || !user_data->len');
   if (parent.autoDomain || !parent.domain.nestedParent)
     return fail('EINVAL', fn, 'parent->auto_domain || !parent->nest_parent');
-  const bad = objectAllocFails(u, 'hwpt_nested');
+  const bad = objectAlloc(k, ctx.proc.mm, ictx, 'hwpt_nested');
   if (bad) return bad;
   const domain = intelNestedAlloc(k, ctx.proc.mm, ctx.proc.mm, driverFlags, parent.domain, {
     type: c.data_type!,
@@ -365,7 +361,7 @@ function faultAlloc(u: Ucmd): SysResult {
   const { ctx, ictx, cmd: c } = u;
   const k = ctx.k;
   if (c.flags) return fail('EOPNOTSUPP', 'iommufd_fault_alloc', 'cmd->flags');
-  const bad = objectAllocFails(u, 'fault');
+  const bad = objectAlloc(k, ctx.proc.mm, ictx, 'fault');
   if (bad) return bad;
   if (k.allocFails(ctx.proc, 'anon_inode_getfile: alloc_file_pseudo'))
     return fail('ENOMEM', 'anon_inode_getfile', 'IS_ERR(alloc_file_pseudo())');
