@@ -31,7 +31,7 @@ import {
   iommu_hwpt_invalidate,
   iommu_hwpt_set_dirty_tracking,
 } from '../../uapi/iommufd-hwpt.js';
-import { addDomain, iovaAlignment, ULONG_MAX } from './io-pagetable.js';
+import { addDomain, ioasHasDomain, iovaAlignment, ULONG_MAX } from './io-pagetable.js';
 import {
   allocId,
   destroyHwpt,
@@ -72,7 +72,7 @@ function getPaging(ictx: IommufdCtx, id: bigint): Hwpt | Fail {
 /** A paging HWPT's domain is in the IOAS now: insert the object, respond, abort on a failed copy. */
 function finishPaging(u: Ucmd, ioas: Ioas, domain: DmarDomain): SysResult {
   const { ctx, ictx } = u;
-  const first = ![...ictx.objects.values()].some((x) => x.type === 'hwpt' && x.ioas === ioas);
+  const first = !ioasHasDomain(ictx, ioas);
   // iopt_table_add_domain (rc: out_abort, the domain freed)
   const e = addDomain(ctx.k, first, ioas);
   if (e) return e;
