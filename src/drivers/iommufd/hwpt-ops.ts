@@ -7,7 +7,7 @@ import type { CallCtx, FileOps, OpenFile } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { O_RDWR } from '../../kernel/kernel.js';
 import { PAGE_SIZE } from '../../kernel/memory.js';
-import { type Fail, fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
+import { fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
 import {
   HWPT_MINSZ,
   IOMMU_HW_CAP_DIRTY_TRACKING,
@@ -40,11 +40,10 @@ import {
   type HwptNested,
   type Ioas,
   type IommufdCtx,
-  type IommufdDevice,
   type IommufdOp,
   objectAlloc,
 } from './iommufd.js';
-import { getIoas, respond, type Ucmd } from './ucmd.js';
+import { getIoas, getObject, respond, type Ucmd } from './ucmd.js';
 import {
   type DmarDomain,
   intelCacheInvalidateUser,
@@ -54,20 +53,19 @@ import {
   intelNestedAlloc,
 } from './vtd.js';
 
-/** iommufd_get_device: the id must name a device object (any other type is ENOENT too) */
-function getDevice(ictx: IommufdCtx, id: bigint): IommufdDevice | Fail {
-  const o = ictx.objects.get(Number(id));
-  if (o?.type !== 'device')
-    return fail('ENOENT', 'iommufd_get_device', 'iommufd_get_object(ictx, id, IOMMUFD_OBJ_DEVICE)');
-  return o;
-}
+/** iommufd_get_device */
+const getDevice = (ictx: IommufdCtx, id: bigint) =>
+  getObject(ictx, id, 'device', 'iommufd_get_device', 'iommufd_get_object(ictx, id, IOMMUFD_OBJ_DEVICE)');
 
-function getPaging(ictx: IommufdCtx, id: bigint): Hwpt | Fail {
-  const o = ictx.objects.get(Number(id));
-  if (o?.type !== 'hwpt')
-    return fail('ENOENT', 'iommufd_get_hwpt_paging', 'iommufd_get_object(ictx, id, IOMMUFD_OBJ_HWPT_PAGING)');
-  return o;
-}
+/** iommufd_get_hwpt_paging */
+const getPaging = (ictx: IommufdCtx, id: bigint) =>
+  getObject(
+    ictx,
+    id,
+    'hwpt',
+    'iommufd_get_hwpt_paging',
+    'iommufd_get_object(ictx, id, IOMMUFD_OBJ_HWPT_PAGING)',
+  );
 
 /** A paging HWPT's domain is in the IOAS now: insert the object, respond, abort on a failed copy. */
 function finishPaging(u: Ucmd, ioas: Ioas, domain: DmarDomain): SysResult {
@@ -159,9 +157,14 @@ function hwptNestedAlloc(u: Ucmd, parent: Hwpt, flags: bigint): SysResult {
   if ('ok' in domain) return domain;
   let fault: FaultObject | null = null;
   if (faults && flags & IOMMU_HWPT_FAULT_ID_VALID) {
-    const o = ictx.objects.get(Number(c.fault_id));
-    if (o?.type !== 'fault')
-      return fail('ENOENT', 'iommufd_get_fault', 'iommufd_get_object(ictx, id, IOMMUFD_OBJ_FAULT)');
+    const o = getObject(
+      ictx,
+      c.fault_id!,
+      'fault',
+      'iommufd_get_fault',
+      'iommufd_get_object(ictx, id, IOMMUFD_OBJ_FAULT)',
+    );
+    if ('ok' in o) return o;
     fault = o;
   }
   const h: HwptNested = { type: 'hwpt-nested', id: allocId(ictx), parent, devices: new Set(), domain, fault };
@@ -300,9 +303,14 @@ function hwptInvalidate(u: Ucmd): SysResult {
   else if (num && (!c.data_uptr || !len || (bounds && (len > PAGE_SIZE || num > ENTRY_NUM_MAX))))
     rc = fail('EINVAL', fn, 'cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len || out of bounds)');
   else {
-    const o = ictx.objects.get(Number(c.hwpt_id));
-    if (o?.type !== 'hwpt-nested')
-      rc = fail('ENOENT', 'iommufd_get_hwpt_nested', 'iommufd_get_object(ictx, id, IOMMUFD_OBJ_HWPT_NESTED)');
+    const o = getObject(
+      ictx,
+      c.hwpt_id!,
+      'hwpt-nested',
+      'iommufd_get_hwpt_nested',
+      'iommufd_get_object(ictx, id, IOMMUFD_OBJ_HWPT_NESTED)',
+    );
+    if ('ok' in o) rc = o;
     else {
       const r = intelCacheInvalidateUser(ctx.proc.mm, {
         type: c.data_type!,

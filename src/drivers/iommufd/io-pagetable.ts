@@ -9,7 +9,7 @@ import type { Kernel } from '../../kernel/kernel.js';
 import { type Mm, PAGE_SIZE, PROT_READ, PROT_WRITE } from '../../kernel/memory.js';
 import { type Fail, fail } from '../../kernel/result.js';
 import { chargeLockedVm, IOVA_RANGES, lockedPages } from '../vfio/type1.js';
-import type { Area, Ioas, IommufdCtx, IoptPages } from './iommufd.js';
+import { type Area, hwptPaging, type Ioas, type IommufdCtx, type IoptPages } from './iommufd.js';
 
 export const ULONG_MAX = (1n << 64n) - 1n;
 const SIZE_MAX = ULONG_MAX;
@@ -45,9 +45,7 @@ export function reservedRanges(ictx: IommufdCtx, ioas: Ioas): [bigint, bigint][]
 /** Some device is attached to a HWPT whose paging domain is built on the IOAS (its own, or a nested one's parent). */
 export function ioasHasDevice(ictx: IommufdCtx, ioas: Ioas): boolean {
   for (const o of ictx.objects.values()) {
-    if (o.type !== 'device' || !o.hwpt) continue;
-    const paging = o.hwpt.type === 'hwpt' ? o.hwpt : o.hwpt.parent;
-    if (paging.ioas === ioas) return true;
+    if (o.type === 'device' && o.hwpt && hwptPaging(o.hwpt).ioas === ioas) return true;
   }
   return false;
 }
