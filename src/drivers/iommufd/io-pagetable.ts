@@ -52,14 +52,8 @@ export function ioasHasDevice(ictx: IommufdCtx, ioas: Ioas): boolean {
 
 /** The holes of the reserved tree, as the compat GET_INFO's IOVA_RANGE reports them. */
 export function iovaHoles(ictx: IommufdCtx, ioas: Ioas): [bigint, bigint][] {
-  const out: [bigint, bigint][] = [];
-  let next = 0n;
-  for (const [s, e] of reservedRanges(ictx, ioas)) {
-    if (s > next) out.push([next, s - 1n]);
-    next = e + 1n;
-  }
-  if (next <= ULONG_MAX) out.push([next, ULONG_MAX]);
-  return out;
+  // reservedRanges is sorted and disjoint
+  return uncovered(0n, ULONG_MAX, reservedRanges(ictx, ioas));
 }
 
 const overlaps = (a: Area, s: bigint, e: bigint) => a.iova <= e && s <= a.iova + a.length - 1n;
@@ -72,15 +66,25 @@ function pageSpan(a: Area): [bigint, bigint] {
 
 /** The union of the page spans of the areas that pin `pages`, merged and in order. */
 function pinnedSpans(pages: IoptPages, without?: Area): [bigint, bigint][] {
-  const spans = [...pages.pinnedBy]
-    .filter((a) => a !== without)
-    .map(pageSpan)
+  const spans = [...pages.pinnedBy].filter((a) => a !== without).map(pageSpan);
+  return usedSpans(spans, 0n, ULONG_MAX);
+}
+
+/** interval_tree_for_each_span's used spans of `ranges` inside [first, last]: merged where they touch */
+function usedSpans(
+  ranges: readonly (readonly [bigint, bigint])[],
+  first: bigint,
+  last: bigint,
+): [bigint, bigint][] {
+  const sorted = ranges
+    .filter(([s, e]) => s <= last && e >= first)
+    .map(([s, e]): [bigint, bigint] => [s < first ? first : s, e > last ? last : e])
     .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
   const out: [bigint, bigint][] = [];
-  for (const [s, e] of spans) {
-    const last = out[out.length - 1];
-    if (last && s <= last[1] + 1n) {
-      if (e > last[1]) last[1] = e;
+  for (const [s, e] of sorted) {
+    const prev = out[out.length - 1];
+    if (prev && s <= prev[1] + 1n) {
+      if (e > prev[1]) prev[1] = e;
     } else out.push([s, e]);
   }
   return out;
@@ -88,7 +92,7 @@ function pinnedSpans(pages: IoptPages, without?: Area): [bigint, bigint][] {
 
 const spanPages = (spans: [bigint, bigint][]) => spans.reduce((n, [s, e]) => n + e - s + 1n, 0n);
 
-/** The parts of [s, e] no span covers. */
+/** The parts of [s, e] no span covers (`spans` sorted by start, as usedSpans gives them). */
 function uncovered(s: bigint, e: bigint, spans: [bigint, bigint][]): [bigint, bigint][] {
   const out: [bigint, bigint][] = [];
   let cur = s;
@@ -353,26 +357,6 @@ function roundupPowOfTwo(x: bigint): bigint {
 /** ALIGN(x, a) for a power of two, wrapping as unsigned long does */
 const alignUp = (x: bigint, a: bigint) => (x + a - 1n) & ~(a - 1n) & ULONG_MAX;
 
-/** interval_tree_for_each_span's used spans of `ranges` inside [first, last]: merged where they touch */
-function usedSpans(
-  ranges: readonly (readonly [bigint, bigint])[],
-  first: bigint,
-  last: bigint,
-): [bigint, bigint][] {
-  const sorted = ranges
-    .filter(([s, e]) => s <= last && e >= first)
-    .map(([s, e]): [bigint, bigint] => [s < first ? first : s, e > last ? last : e])
-    .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-  const out: [bigint, bigint][] = [];
-  for (const [s, e] of sorted) {
-    const prev = out[out.length - 1];
-    if (prev && s <= prev[1] + 1n) {
-      if (e > prev[1]) prev[1] = e;
-    } else out.push([s, e]);
-  }
-  return out;
-}
-
 /**
  * iopt_alloc_iova (IOAS_MAP / IOAS_COPY without FIXED_IOVA). The IOVA keeps the alignment the
  * user address has, up to roundup_pow_of_two(length) (capped at HPAGE_SIZE from "Prevent ALIGN()
@@ -418,14 +402,7 @@ export function allocIova(
     const first = check(as, al);
     if (first === null) continue;
     // interval_tree_for_each_double_span over the reserved and area trees: the holes, in order
-    let cur = first;
-    const holes: [bigint, bigint][] = [];
-    for (const [s, e] of usedSpans(taken, first, al)) {
-      if (s > cur) holes.push([cur, s - 1n]);
-      cur = e + 1n;
-    }
-    if (cur <= al) holes.push([cur, al]);
-    for (const [hs, he] of holes) {
+    for (const [hs, he] of uncovered(first, al, usedSpans(taken, first, al))) {
       const iova = check(hs, he);
       if (iova !== null) return iova;
     }
