@@ -169,6 +169,25 @@ export function unpinArea(k: Kernel, a: Area): void {
   else if (p.account === 'user') userLockedVm(k).pages -= n;
 }
 
+/**
+ * Pins `areas` in order (pinArea); on a failure the ones pinned before it are unpinned again
+ * (iopt_fill_domains_pages' / iopt_fill_domain's unwind) and the failure returned.
+ */
+function pinAll(k: Kernel, areas: readonly Area[]): Fail | null {
+  for (const [i, a] of areas.entries()) {
+    const e = pinArea(k, a);
+    if (e) {
+      for (const d of areas.slice(0, i)) unpinArea(k, d);
+      return e;
+    }
+  }
+  return null;
+}
+
+/** iopt_check_iova_alignment's refusal at PAGE_SIZE: the area's iova, length or page offset is off it */
+const offPageSize = (a: Area) =>
+  a.iova % PAGE_SIZE !== 0n || a.length % PAGE_SIZE !== 0n || a.uptr % PAGE_SIZE !== 0n;
+
 export interface MapRequest {
   readonly iova: bigint;
   readonly uptr: bigint;
@@ -273,13 +292,8 @@ export function mapPages(
     at += sl.length;
   }
   if (ioasHasDomain(ictx, ioas)) {
-    for (const [i, a] of areas.entries()) {
-      const e = pinArea(k, a);
-      if (e) {
-        for (const d of areas.slice(0, i)) unpinArea(k, d);
-        return e;
-      }
-    }
+    const e = pinAll(k, areas);
+    if (e) return e;
   }
   ioas.areas.push(...areas);
   return areas;
@@ -518,7 +532,7 @@ export function addDomain(k: Kernel, first: boolean, ioas: Ioas): Fail | null {
   if (!first) return null;
   if (!ioas.disableLargePages)
     for (const a of ioas.areas)
-      if (a.iova % PAGE_SIZE || a.length % PAGE_SIZE || a.uptr % PAGE_SIZE)
+      if (offPageSize(a))
         return fail('EADDRINUSE', 'iopt_check_iova_alignment', 'area not aligned to the domain page size');
   if (hits(ioas, APERTURE_END + 1n, ULONG_MAX))
     return fail(
@@ -526,17 +540,11 @@ export function addDomain(k: Kernel, first: boolean, ioas: Ioas): Fail | null {
       'iopt_reserve_iova',
       'iopt_area_iter_first(iopt, start, last): an area past aperture_end',
     );
-  const done: Area[] = [];
   // iopt_fill_domain walks the area tree in IOVA order
-  for (const a of [...ioas.areas].sort((x, y) => (x.iova < y.iova ? -1 : 1))) {
-    const e = pinArea(k, a);
-    if (e) {
-      for (const d of done) unpinArea(k, d);
-      return e;
-    }
-    done.push(a);
-  }
-  return null;
+  return pinAll(
+    k,
+    [...ioas.areas].sort((x, y) => (x.iova < y.iova ? -1 : 1)),
+  );
 }
 
 /** iopt_table_remove_domain of the last domain: the pages are unpinned. */
@@ -571,10 +579,7 @@ export function disableLargePages(ictx: IommufdCtx, ioas: Ioas): Fail | null {
   if (ioas.disableLargePages) return null;
   if (ioasHasDomain(ictx, ioas) && ioas.areas.length)
     return fail('EINVAL', fn, '!xa_empty(&iopt->domains) && !RB_EMPTY_ROOT(&iopt->area_itree.rb_root)');
-  if (
-    iovaAlignment(ictx, ioas) < PAGE_SIZE &&
-    ioas.areas.some((a) => a.iova % PAGE_SIZE || a.length % PAGE_SIZE || a.uptr % PAGE_SIZE)
-  )
+  if (iovaAlignment(ictx, ioas) < PAGE_SIZE && ioas.areas.some(offPageSize))
     return fail('EADDRINUSE', 'iopt_check_iova_alignment', 'an area is not PAGE_SIZE aligned');
   ioas.disableLargePages = true;
   return null;
