@@ -45,6 +45,7 @@ import {
 } from './iommufd.js';
 import { getIoas, getObject, respond, type Ucmd } from './ucmd.js';
 import {
+  allocPagingDomain,
   type DmarDomain,
   intelCacheInvalidateUser,
   intelCapable,
@@ -94,14 +95,12 @@ function hwptAlloc66(u: Ucmd): SysResult {
   const bad = objectAlloc(ctx.k, ctx.proc.mm, ictx, 'hwpt');
   if (bad) return bad;
   // iommu_domain_alloc(bus) → intel_iommu_domain_alloc(IOMMU_DOMAIN_UNMANAGED): NULL is -ENOMEM
-  if (ctx.k.allocFails(ctx.proc, 'iommufd_hw_pagetable_alloc: intel alloc_domain kzalloc'))
-    return fail('ENOMEM', 'iommufd_hw_pagetable_alloc', '!hwpt->domain');
-  return finishPaging(u, ioas, {
-    kind: 'paging',
-    nestedParent: false,
-    dirtyOps: false,
-    dirtyTracking: false,
+  const domain = allocPagingDomain(ctx.k, ctx.proc.mm, false, false, {
+    fn: 'iommufd_hw_pagetable_alloc',
+    cond: '!hwpt->domain',
   });
+  if ('ok' in domain) return domain;
+  return finishPaging(u, ioas, domain);
 }
 
 /**
