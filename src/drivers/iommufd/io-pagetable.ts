@@ -199,7 +199,7 @@ export interface MapRequest {
 }
 
 /** iopt_alloc_pages: the length and the user range (before any IOVA check). */
-export function checkPages(r: { uptr: bigint; length: bigint }): Fail | null {
+function checkPages(r: { uptr: bigint; length: bigint }): Fail | null {
   if (r.length > SIZE_MAX - PAGE_SIZE || r.length === 0n)
     return fail('EINVAL', 'iopt_alloc_pages', 'length > SIZE_MAX - PAGE_SIZE || length == 0');
   if (r.uptr + r.length > ULONG_MAX)
@@ -325,11 +325,6 @@ export function mapUserPages(
     r.mm,
   );
   return 'ok' in areas ? areas : areas[0]!;
-}
-
-/** iopt_map_user_pages at a fixed IOVA (the VFIO compat MAP_DMA) */
-export function mapFixed(k: Kernel, ictx: IommufdCtx, ioas: Ioas, r: MapRequest): Fail | Area {
-  return mapUserPages(k, ictx, ioas, r, true);
 }
 
 /**
