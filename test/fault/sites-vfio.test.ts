@@ -78,6 +78,64 @@ ${fail ? `    fail_nth: ${fail}\n` : ''}`;
   });
 });
 
+describe("iommufd_fault_alloc as the context's first object", () => {
+  const faults = (fail?: number) => `  - ioctl: IOMMU_FAULT_QUEUE_ALLOC
+    fd: i
+${fail ? `    fail_nth: ${fail}\n` : ''}`;
+  const OPEN = '  - open: /dev/iommu\n    as: i\n';
+
+  test('@ 6.12 point 2 (the object kzalloc): -ENOMEM, no id reserved: the next fault object is id 1', () => {
+    const x = run(yaml('6.12', `${OPEN}${faults(2)}${faults()}`));
+    // point 1: copy_struct_from_user of the command
+    expect(x.step(1).faults?.[0]?.site).toBe('_iommufd_object_alloc: kzalloc fault');
+    expect(x.step(1)).toMatchObject({ errno: 'ENOMEM', site: { function: '_iommufd_object_alloc' } });
+    expect(x.step(2)).toMatchObject({ errno: null, ret: 0, out: { out_fault_id: 1 } });
+    expect(x.leaks).toEqual([]);
+  });
+
+  test("@ 6.12 point 3: _iommufd_object_alloc's xa_alloc into the empty ictx->objects needs its first xa_node; GFP_NOWAIT fails, __xas_nomem retries, the alloc succeeds", () => {
+    const x = run(yaml('6.12', `${OPEN}${faults(3)}`));
+    expect(x.step(1).faults?.[0]?.site).toBe('xas_alloc: ictx->objects xa_node (GFP_NOWAIT)');
+    expect(x.step(1)).toMatchObject({ errno: null, ret: 0, out: { out_fault_id: 1 } });
+    expect(x.leaks).toEqual([]);
+  });
+
+  test('@ 6.12 point 4 is anon_inode_getfile: a second fault object has no xa_node point (the xarray has its node)', () => {
+    const x = run(yaml('6.12', `${OPEN}${faults()}${faults(3)}`));
+    expect(x.step(2).faults?.[0]?.site).toBe('anon_inode_getfile: alloc_file_pseudo');
+    expect(x.step(2)).toMatchObject({ errno: 'ENOMEM', site: { function: 'anon_inode_getfile' } });
+    expect(x.leaks).toEqual([]);
+  });
+});
+
+describe('iommufd_vfio_compat_ioas_create (VFIO_GROUP_SET_CONTAINER with an iommufd)', () => {
+  const STEPS = (fail?: number) => `  - bind: { device: "0000:03:00.0", driver: vfio-pci }
+  - open: /dev/iommu
+    as: i
+  - open: /dev/vfio/8
+    as: g
+  - ioctl: VFIO_GROUP_SET_CONTAINER
+    fd: g
+    arg: $i
+${fail ? `    fail_nth: ${fail}\n` : ''}`;
+
+  test("@ 6.12 point 1 (iommufd_ioas_alloc's kzalloc): -ENOMEM, the group keeps no iommufd: the same SET_CONTAINER works", () => {
+    // the fd is read with get_user (no fault point)
+    const x = run(yaml('6.12', `${STEPS(1)}  - ioctl: VFIO_GROUP_SET_CONTAINER\n    fd: g\n    arg: $i\n`));
+    expect(x.step(3).faults?.[0]?.site).toBe('_iommufd_object_alloc: kzalloc ioas');
+    expect(x.step(3)).toMatchObject({ errno: 'ENOMEM', site: { function: '_iommufd_object_alloc' } });
+    expect(x.step(4)).toMatchObject({ errno: null, ret: 0 });
+    expect(x.leaks).toEqual([]);
+  });
+
+  test("@ 6.12 point 2: the compat IOAS is the empty context's first object (the xa_node, retried)", () => {
+    const x = run(yaml('6.12', STEPS(2)));
+    expect(x.step(3).faults?.[0]?.site).toBe('xas_alloc: ictx->objects xa_node (GFP_NOWAIT)');
+    expect(x.step(3)).toMatchObject({ errno: null, ret: 0 });
+    expect(x.leaks).toEqual([]);
+  });
+});
+
 describe('iommufd IOAS_MAP and device bind', () => {
   const IOAS = `  - open: /dev/iommu
     as: i

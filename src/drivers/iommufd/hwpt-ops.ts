@@ -7,7 +7,7 @@ import type { CallCtx, FileOps, OpenFile } from '../../kernel/file.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { O_RDWR } from '../../kernel/kernel.js';
 import { PAGE_SIZE } from '../../kernel/memory.js';
-import { type Fail, fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
+import { fail, ok, type SysOutcome, type SysResult } from '../../kernel/result.js';
 import {
   HWPT_MINSZ,
   IOMMU_HW_CAP_DIRTY_TRACKING,
@@ -31,7 +31,7 @@ import {
   iommu_hwpt_invalidate,
   iommu_hwpt_set_dirty_tracking,
 } from '../../uapi/iommufd-hwpt.js';
-import { addDomain, iovaAlignment, ULONG_MAX } from './io-pagetable.js';
+import { addDomain, ioasHasDomain, iovaAlignment, ULONG_MAX } from './io-pagetable.js';
 import {
   allocId,
   destroyHwpt,
@@ -40,11 +40,12 @@ import {
   type HwptNested,
   type Ioas,
   type IommufdCtx,
-  type IommufdDevice,
   type IommufdOp,
+  objectAlloc,
 } from './iommufd.js';
-import { getIoas, respond, type Ucmd } from './ucmd.js';
+import { getIoas, getObject, respond, type Ucmd } from './ucmd.js';
 import {
+  allocPagingDomain,
   type DmarDomain,
   intelCacheInvalidateUser,
   intelCapable,
@@ -53,30 +54,24 @@ import {
   intelNestedAlloc,
 } from './vtd.js';
 
-/** iommufd_get_device: the id must name a device object (any other type is ENOENT too) */
-function getDevice(ictx: IommufdCtx, id: bigint): IommufdDevice | Fail {
-  const o = ictx.objects.get(Number(id));
-  if (o?.type !== 'device')
-    return fail('ENOENT', 'iommufd_get_device', 'iommufd_get_object(ictx, id, IOMMUFD_OBJ_DEVICE)');
-  return o;
-}
+/** iommufd_get_device */
+const getDevice = (ictx: IommufdCtx, id: bigint) =>
+  getObject(ictx, id, 'device', 'iommufd_get_device', 'iommufd_get_object(ictx, id, IOMMUFD_OBJ_DEVICE)');
 
-function getPaging(ictx: IommufdCtx, id: bigint): Hwpt | Fail {
-  const o = ictx.objects.get(Number(id));
-  if (o?.type !== 'hwpt')
-    return fail('ENOENT', 'iommufd_get_hwpt_paging', 'iommufd_get_object(ictx, id, IOMMUFD_OBJ_HWPT_PAGING)');
-  return o;
-}
-
-const objectAllocFails = (u: Ucmd, what: string) =>
-  u.ctx.k.allocFails(u.ctx.proc, `_iommufd_object_alloc: kzalloc ${what}`)
-    ? fail('ENOMEM', '_iommufd_object_alloc', '!obj (kzalloc)')
-    : null;
+/** iommufd_get_hwpt_paging */
+const getPaging = (ictx: IommufdCtx, id: bigint) =>
+  getObject(
+    ictx,
+    id,
+    'hwpt',
+    'iommufd_get_hwpt_paging',
+    'iommufd_get_object(ictx, id, IOMMUFD_OBJ_HWPT_PAGING)',
+  );
 
 /** A paging HWPT's domain is in the IOAS now: insert the object, respond, abort on a failed copy. */
 function finishPaging(u: Ucmd, ioas: Ioas, domain: DmarDomain): SysResult {
   const { ctx, ictx } = u;
-  const first = ![...ictx.objects.values()].some((x) => x.type === 'hwpt' && x.ioas === ioas);
+  const first = !ioasHasDomain(ictx, ioas);
   // iopt_table_add_domain (rc: out_abort, the domain freed)
   const e = addDomain(ctx.k, first, ioas);
   if (e) return e;
@@ -97,17 +92,15 @@ function hwptAlloc66(u: Ucmd): SysResult {
   if ('ok' in idev) return idev;
   const ioas = getIoas(ictx, c.pt_id!);
   if ('ok' in ioas) return ioas;
-  const bad = objectAllocFails(u, 'hwpt');
+  const bad = objectAlloc(ctx.k, ctx.proc.mm, ictx, 'hwpt');
   if (bad) return bad;
   // iommu_domain_alloc(bus) → intel_iommu_domain_alloc(IOMMU_DOMAIN_UNMANAGED): NULL is -ENOMEM
-  if (ctx.k.allocFails(ctx.proc, 'iommufd_hw_pagetable_alloc: intel alloc_domain kzalloc'))
-    return fail('ENOMEM', 'iommufd_hw_pagetable_alloc', '!hwpt->domain');
-  return finishPaging(u, ioas, {
-    kind: 'paging',
-    nestedParent: false,
-    dirtyOps: false,
-    dirtyTracking: false,
+  const domain = allocPagingDomain(ctx.k, ctx.proc.mm, false, false, {
+    fn: 'iommufd_hw_pagetable_alloc',
+    cond: '!hwpt->domain',
   });
+  if ('ok' in domain) return domain;
+  return finishPaging(u, ioas, domain);
 }
 
 /**
@@ -131,7 +124,7 @@ function hwptPagingAlloc(u: Ucmd, ioas: Ioas, flags: bigint, hasUserData: boolea
       );
     // FAULT_ID_VALID with NEST_PARENT: already outside valid_flags above
   }
-  const bad = objectAllocFails(u, 'hwpt_paging');
+  const bad = objectAlloc(k, ctx.proc.mm, u.ictx, 'hwpt_paging');
   if (bad) return bad;
   const domain = intelDomainAllocUser(k, ctx.proc.mm, flags, hasUserData);
   if ('ok' in domain) return domain;
@@ -153,7 +146,7 @@ function hwptNestedAlloc(u: Ucmd, parent: Hwpt, flags: bigint): SysResult {
     return fail('EOPNOTSUPP', fn, '(flags & ~IOMMU_HWPT_FAULT_ID_VALID) || !user_data->len');
   if (parent.autoDomain || !parent.domain.nestedParent)
     return fail('EINVAL', fn, 'parent->auto_domain || !parent->nest_parent');
-  const bad = objectAllocFails(u, 'hwpt_nested');
+  const bad = objectAlloc(k, ctx.proc.mm, ictx, 'hwpt_nested');
   if (bad) return bad;
   const domain = intelNestedAlloc(k, ctx.proc.mm, ctx.proc.mm, driverFlags, parent.domain, {
     type: c.data_type!,
@@ -163,9 +156,14 @@ function hwptNestedAlloc(u: Ucmd, parent: Hwpt, flags: bigint): SysResult {
   if ('ok' in domain) return domain;
   let fault: FaultObject | null = null;
   if (faults && flags & IOMMU_HWPT_FAULT_ID_VALID) {
-    const o = ictx.objects.get(Number(c.fault_id));
-    if (o?.type !== 'fault')
-      return fail('ENOENT', 'iommufd_get_fault', 'iommufd_get_object(ictx, id, IOMMUFD_OBJ_FAULT)');
+    const o = getObject(
+      ictx,
+      c.fault_id!,
+      'fault',
+      'iommufd_get_fault',
+      'iommufd_get_object(ictx, id, IOMMUFD_OBJ_FAULT)',
+    );
+    if ('ok' in o) return o;
     fault = o;
   }
   const h: HwptNested = { type: 'hwpt-nested', id: allocId(ictx), parent, devices: new Set(), domain, fault };
@@ -304,9 +302,14 @@ function hwptInvalidate(u: Ucmd): SysResult {
   else if (num && (!c.data_uptr || !len || (bounds && (len > PAGE_SIZE || num > ENTRY_NUM_MAX))))
     rc = fail('EINVAL', fn, 'cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len || out of bounds)');
   else {
-    const o = ictx.objects.get(Number(c.hwpt_id));
-    if (o?.type !== 'hwpt-nested')
-      rc = fail('ENOENT', 'iommufd_get_hwpt_nested', 'iommufd_get_object(ictx, id, IOMMUFD_OBJ_HWPT_NESTED)');
+    const o = getObject(
+      ictx,
+      c.hwpt_id!,
+      'hwpt-nested',
+      'iommufd_get_hwpt_nested',
+      'iommufd_get_object(ictx, id, IOMMUFD_OBJ_HWPT_NESTED)',
+    );
+    if ('ok' in o) rc = o;
     else {
       const r = intelCacheInvalidateUser(ctx.proc.mm, {
         type: c.data_type!,
@@ -365,7 +368,7 @@ function faultAlloc(u: Ucmd): SysResult {
   const { ctx, ictx, cmd: c } = u;
   const k = ctx.k;
   if (c.flags) return fail('EOPNOTSUPP', 'iommufd_fault_alloc', 'cmd->flags');
-  const bad = objectAllocFails(u, 'fault');
+  const bad = objectAlloc(k, ctx.proc.mm, ictx, 'fault');
   if (bad) return bad;
   if (k.allocFails(ctx.proc, 'anon_inode_getfile: alloc_file_pseudo'))
     return fail('ENOMEM', 'anon_inode_getfile', 'IS_ERR(alloc_file_pseudo())');

@@ -9,7 +9,7 @@ import type { Kernel } from '../../kernel/kernel.js';
 import { type Mm, PAGE_SIZE, PROT_READ, PROT_WRITE } from '../../kernel/memory.js';
 import { type Fail, fail } from '../../kernel/result.js';
 import { chargeLockedVm, IOVA_RANGES, lockedPages } from '../vfio/type1.js';
-import type { Area, Ioas, IommufdCtx, IoptPages } from './iommufd.js';
+import { type Area, hwptPaging, type Ioas, type IommufdCtx, type IoptPages } from './iommufd.js';
 
 export const ULONG_MAX = (1n << 64n) - 1n;
 const SIZE_MAX = ULONG_MAX;
@@ -45,23 +45,15 @@ export function reservedRanges(ictx: IommufdCtx, ioas: Ioas): [bigint, bigint][]
 /** Some device is attached to a HWPT whose paging domain is built on the IOAS (its own, or a nested one's parent). */
 export function ioasHasDevice(ictx: IommufdCtx, ioas: Ioas): boolean {
   for (const o of ictx.objects.values()) {
-    if (o.type !== 'device' || !o.hwpt) continue;
-    const paging = o.hwpt.type === 'hwpt' ? o.hwpt : o.hwpt.parent;
-    if (paging.ioas === ioas) return true;
+    if (o.type === 'device' && o.hwpt && hwptPaging(o.hwpt).ioas === ioas) return true;
   }
   return false;
 }
 
 /** The holes of the reserved tree, as the compat GET_INFO's IOVA_RANGE reports them. */
 export function iovaHoles(ictx: IommufdCtx, ioas: Ioas): [bigint, bigint][] {
-  const out: [bigint, bigint][] = [];
-  let next = 0n;
-  for (const [s, e] of reservedRanges(ictx, ioas)) {
-    if (s > next) out.push([next, s - 1n]);
-    next = e + 1n;
-  }
-  if (next <= ULONG_MAX) out.push([next, ULONG_MAX]);
-  return out;
+  // reservedRanges is sorted and disjoint
+  return uncovered(0n, ULONG_MAX, reservedRanges(ictx, ioas));
 }
 
 const overlaps = (a: Area, s: bigint, e: bigint) => a.iova <= e && s <= a.iova + a.length - 1n;
@@ -74,15 +66,25 @@ function pageSpan(a: Area): [bigint, bigint] {
 
 /** The union of the page spans of the areas that pin `pages`, merged and in order. */
 function pinnedSpans(pages: IoptPages, without?: Area): [bigint, bigint][] {
-  const spans = [...pages.pinnedBy]
-    .filter((a) => a !== without)
-    .map(pageSpan)
+  const spans = [...pages.pinnedBy].filter((a) => a !== without).map(pageSpan);
+  return usedSpans(spans, 0n, ULONG_MAX);
+}
+
+/** interval_tree_for_each_span's used spans of `ranges` inside [first, last]: merged where they touch */
+function usedSpans(
+  ranges: readonly (readonly [bigint, bigint])[],
+  first: bigint,
+  last: bigint,
+): [bigint, bigint][] {
+  const sorted = ranges
+    .filter(([s, e]) => s <= last && e >= first)
+    .map(([s, e]): [bigint, bigint] => [s < first ? first : s, e > last ? last : e])
     .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
   const out: [bigint, bigint][] = [];
-  for (const [s, e] of spans) {
-    const last = out[out.length - 1];
-    if (last && s <= last[1] + 1n) {
-      if (e > last[1]) last[1] = e;
+  for (const [s, e] of sorted) {
+    const prev = out[out.length - 1];
+    if (prev && s <= prev[1] + 1n) {
+      if (e > prev[1]) prev[1] = e;
     } else out.push([s, e]);
   }
   return out;
@@ -90,7 +92,7 @@ function pinnedSpans(pages: IoptPages, without?: Area): [bigint, bigint][] {
 
 const spanPages = (spans: [bigint, bigint][]) => spans.reduce((n, [s, e]) => n + e - s + 1n, 0n);
 
-/** The parts of [s, e] no span covers. */
+/** The parts of [s, e] no span covers (`spans` sorted by start, as usedSpans gives them). */
 function uncovered(s: bigint, e: bigint, spans: [bigint, bigint][]): [bigint, bigint][] {
   const out: [bigint, bigint][] = [];
   let cur = s;
@@ -167,6 +169,25 @@ export function unpinArea(k: Kernel, a: Area): void {
   else if (p.account === 'user') userLockedVm(k).pages -= n;
 }
 
+/**
+ * Pins `areas` in order (pinArea); on a failure the ones pinned before it are unpinned again
+ * (iopt_fill_domains_pages' / iopt_fill_domain's unwind) and the failure returned.
+ */
+function pinAll(k: Kernel, areas: readonly Area[]): Fail | null {
+  for (const [i, a] of areas.entries()) {
+    const e = pinArea(k, a);
+    if (e) {
+      for (const d of areas.slice(0, i)) unpinArea(k, d);
+      return e;
+    }
+  }
+  return null;
+}
+
+/** iopt_check_iova_alignment's refusal at PAGE_SIZE: the area's iova, length or page offset is off it */
+const offPageSize = (a: Area) =>
+  a.iova % PAGE_SIZE !== 0n || a.length % PAGE_SIZE !== 0n || a.uptr % PAGE_SIZE !== 0n;
+
 export interface MapRequest {
   readonly iova: bigint;
   readonly uptr: bigint;
@@ -178,7 +199,7 @@ export interface MapRequest {
 }
 
 /** iopt_alloc_pages: the length and the user range (before any IOVA check). */
-export function checkPages(r: { uptr: bigint; length: bigint }): Fail | null {
+function checkPages(r: { uptr: bigint; length: bigint }): Fail | null {
   if (r.length > SIZE_MAX - PAGE_SIZE || r.length === 0n)
     return fail('EINVAL', 'iopt_alloc_pages', 'length > SIZE_MAX - PAGE_SIZE || length == 0');
   if (r.uptr + r.length > ULONG_MAX)
@@ -271,13 +292,8 @@ export function mapPages(
     at += sl.length;
   }
   if (ioasHasDomain(ictx, ioas)) {
-    for (const [i, a] of areas.entries()) {
-      const e = pinArea(k, a);
-      if (e) {
-        for (const d of areas.slice(0, i)) unpinArea(k, d);
-        return e;
-      }
-    }
+    const e = pinAll(k, areas);
+    if (e) return e;
   }
   ioas.areas.push(...areas);
   return areas;
@@ -309,11 +325,6 @@ export function mapUserPages(
     r.mm,
   );
   return 'ok' in areas ? areas : areas[0]!;
-}
-
-/** iopt_map_user_pages at a fixed IOVA (the VFIO compat MAP_DMA) */
-export function mapFixed(k: Kernel, ictx: IommufdCtx, ioas: Ioas, r: MapRequest): Fail | Area {
-  return mapUserPages(k, ictx, ioas, r, true);
 }
 
 /**
@@ -354,26 +365,6 @@ function roundupPowOfTwo(x: bigint): bigint {
 
 /** ALIGN(x, a) for a power of two, wrapping as unsigned long does */
 const alignUp = (x: bigint, a: bigint) => (x + a - 1n) & ~(a - 1n) & ULONG_MAX;
-
-/** interval_tree_for_each_span's used spans of `ranges` inside [first, last]: merged where they touch */
-function usedSpans(
-  ranges: readonly (readonly [bigint, bigint])[],
-  first: bigint,
-  last: bigint,
-): [bigint, bigint][] {
-  const sorted = ranges
-    .filter(([s, e]) => s <= last && e >= first)
-    .map(([s, e]): [bigint, bigint] => [s < first ? first : s, e > last ? last : e])
-    .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-  const out: [bigint, bigint][] = [];
-  for (const [s, e] of sorted) {
-    const prev = out[out.length - 1];
-    if (prev && s <= prev[1] + 1n) {
-      if (e > prev[1]) prev[1] = e;
-    } else out.push([s, e]);
-  }
-  return out;
-}
 
 /**
  * iopt_alloc_iova (IOAS_MAP / IOAS_COPY without FIXED_IOVA). The IOVA keeps the alignment the
@@ -420,14 +411,7 @@ export function allocIova(
     const first = check(as, al);
     if (first === null) continue;
     // interval_tree_for_each_double_span over the reserved and area trees: the holes, in order
-    let cur = first;
-    const holes: [bigint, bigint][] = [];
-    for (const [s, e] of usedSpans(taken, first, al)) {
-      if (s > cur) holes.push([cur, s - 1n]);
-      cur = e + 1n;
-    }
-    if (cur <= al) holes.push([cur, al]);
-    for (const [hs, he] of holes) {
+    for (const [hs, he] of uncovered(first, al, usedSpans(taken, first, al))) {
       const iova = check(hs, he);
       if (iova !== null) return iova;
     }
@@ -543,7 +527,7 @@ export function addDomain(k: Kernel, first: boolean, ioas: Ioas): Fail | null {
   if (!first) return null;
   if (!ioas.disableLargePages)
     for (const a of ioas.areas)
-      if (a.iova % PAGE_SIZE || a.length % PAGE_SIZE || a.uptr % PAGE_SIZE)
+      if (offPageSize(a))
         return fail('EADDRINUSE', 'iopt_check_iova_alignment', 'area not aligned to the domain page size');
   if (hits(ioas, APERTURE_END + 1n, ULONG_MAX))
     return fail(
@@ -551,17 +535,11 @@ export function addDomain(k: Kernel, first: boolean, ioas: Ioas): Fail | null {
       'iopt_reserve_iova',
       'iopt_area_iter_first(iopt, start, last): an area past aperture_end',
     );
-  const done: Area[] = [];
   // iopt_fill_domain walks the area tree in IOVA order
-  for (const a of [...ioas.areas].sort((x, y) => (x.iova < y.iova ? -1 : 1))) {
-    const e = pinArea(k, a);
-    if (e) {
-      for (const d of done) unpinArea(k, d);
-      return e;
-    }
-    done.push(a);
-  }
-  return null;
+  return pinAll(
+    k,
+    [...ioas.areas].sort((x, y) => (x.iova < y.iova ? -1 : 1)),
+  );
 }
 
 /** iopt_table_remove_domain of the last domain: the pages are unpinned. */
@@ -596,10 +574,7 @@ export function disableLargePages(ictx: IommufdCtx, ioas: Ioas): Fail | null {
   if (ioas.disableLargePages) return null;
   if (ioasHasDomain(ictx, ioas) && ioas.areas.length)
     return fail('EINVAL', fn, '!xa_empty(&iopt->domains) && !RB_EMPTY_ROOT(&iopt->area_itree.rb_root)');
-  if (
-    iovaAlignment(ictx, ioas) < PAGE_SIZE &&
-    ioas.areas.some((a) => a.iova % PAGE_SIZE || a.length % PAGE_SIZE || a.uptr % PAGE_SIZE)
-  )
+  if (iovaAlignment(ictx, ioas) < PAGE_SIZE && ioas.areas.some(offPageSize))
     return fail('EADDRINUSE', 'iopt_check_iova_alignment', 'an area is not PAGE_SIZE aligned');
   ioas.disableLargePages = true;
   return null;

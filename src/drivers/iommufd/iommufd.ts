@@ -178,10 +178,20 @@ export function xaNodeFails(k: Kernel, task: object, empty: boolean, xa: string)
 }
 
 /** _iommufd_object_alloc's xa_alloc of the id (after the object's kzalloc; out_free unwinds it). */
-export function objectIdFails(k: Kernel, task: object, ictx: IommufdCtx): Fail | null {
+function objectIdFails(k: Kernel, task: object, ictx: IommufdCtx): Fail | null {
   return xaNodeFails(k, task, ictx.objects.size === 0, 'ictx->objects')
     ? fail('ENOMEM', '_iommufd_object_alloc', 'xa_alloc(&ictx->objects, &obj->id, ...) < 0')
     : null;
+}
+
+/**
+ * _iommufd_object_alloc (iommufd_object_alloc / __iommufd_object_alloc of every object type): the
+ * object's kzalloc (ERR_PTR(-ENOMEM), no id reserved), then the xa_alloc of its id.
+ */
+export function objectAlloc(k: Kernel, task: object, ictx: IommufdCtx, what: string): Fail | null {
+  if (k.fault.alloc(task, `_iommufd_object_alloc: kzalloc ${what}`))
+    return fail('ENOMEM', '_iommufd_object_alloc', '!obj (kzalloc)');
+  return objectIdFails(k, task, ictx);
 }
 
 /**
@@ -207,10 +217,8 @@ export function bindDevice(k: Kernel, ictx: IommufdCtx, pci: PciDev, mm: Mm): Io
   if (own ? own.ictx !== ictx : g.ownerCnt > 0)
     return fail('EPERM', fn, 'group->owner_cnt && group->owner != owner');
   // iommufd_object_alloc of the idev: out_release_owner, the claim undone (so never made here)
-  if (k.fault.alloc(mm, '_iommufd_object_alloc: kzalloc idev'))
-    return fail('ENOMEM', '_iommufd_object_alloc', '!obj (kzalloc)');
-  const idFail = objectIdFails(k, mm, ictx);
-  if (idFail) return idFail;
+  const objFail = objectAlloc(k, mm, ictx, 'idev');
+  if (objFail) return objFail;
   if (own) own.n++;
   else {
     owners(k).set(g, { ictx, n: 1 });
@@ -356,8 +364,8 @@ function attachNew(
     if (!hwpt) {
       // iommufd_hwpt_paging_alloc: the object, then the domain, each -ENOMEM (out_abort: the
       // object destroyed, its id freed, the domain out of the IOAS again)
-      if (k.fault.alloc(mm, '_iommufd_object_alloc: kzalloc hwpt_paging'))
-        return fail('ENOMEM', '_iommufd_object_alloc', '!obj (kzalloc)');
+      const objFail = objectAlloc(k, mm, ictx, 'hwpt_paging');
+      if (objFail) return objFail;
       const domain = allocPagingDomain(k, mm);
       if ('ok' in domain) return domain;
       const first = !ioasHasDomain(ictx, o);
@@ -404,11 +412,9 @@ export function destroyHwpt(k: Kernel, ictx: IommufdCtx, h: Hwpt): void {
 function ioasAlloc(u: Ucmd): SysResult {
   const { ctx, ictx, cmd: c } = u;
   if (c.flags) return fail('EOPNOTSUPP', 'iommufd_ioas_alloc_ioctl', 'cmd->flags');
-  // iommufd_ioas_alloc → _iommufd_object_alloc: ERR_PTR(-ENOMEM), no id reserved
-  if (ctx.k.allocFails(ctx.proc, '_iommufd_object_alloc: kzalloc ioas'))
-    return fail('ENOMEM', '_iommufd_object_alloc', '!obj (kzalloc)');
-  const idFail = objectIdFails(ctx.k, ctx.proc.mm, ictx);
-  if (idFail) return idFail;
+  // iommufd_ioas_alloc → _iommufd_object_alloc
+  const objFail = objectAlloc(ctx.k, ctx.proc.mm, ictx, 'ioas');
+  if (objFail) return objFail;
   const ioas = newIoas(ictx);
   const r = respond(u, { ...c, out_ioas_id: BigInt(ioas.id) });
   if (!r.ok) ictx.objects.delete(ioas.id);

@@ -2,9 +2,9 @@
 // rules passed: the user buffer, the size user space claimed, the command read at the kernel's
 // size (zero-extended), and iommufd_ucmd_respond's copy back.
 import type { CallCtx } from '../../kernel/file.js';
-import { fail, ok, type SysResult } from '../../kernel/result.js';
+import { type Fail, fail, ok, type SysResult } from '../../kernel/result.js';
 import { type StructDef, writeScalar } from '../../uapi/struct.js';
-import type { Ioas, IommufdCtx } from './iommufd.js';
+import type { Ioas, IommufdCtx, IommufdObject } from './iommufd.js';
 
 export interface Ucmd {
   readonly ctx: CallCtx;
@@ -28,10 +28,23 @@ export function respond(u: Ucmd, v: Record<string, bigint>): SysResult {
   return ok(0);
 }
 
-/** iommufd_get_ioas: the id must name an IOAS object (any other type is ENOENT too). */
-export function getIoas(ictx: IommufdCtx, id: bigint): Ioas | ReturnType<typeof fail> {
+/**
+ * iommufd_get_object(ictx, id, type) and its typed wrappers (iommufd_get_ioas, _device,
+ * _hwpt_paging, _hwpt_nested, _fault): the id must name an object of that type (a missing id and
+ * any other type are ENOENT alike); `fn` and `cond` name the wrapper's failure.
+ */
+export function getObject<T extends IommufdObject['type']>(
+  ictx: IommufdCtx,
+  id: bigint,
+  type: T,
+  fn: string,
+  cond: string,
+): Extract<IommufdObject, { type: T }> | Fail {
   const o = ictx.objects.get(Number(id));
-  if (o?.type !== 'ioas')
-    return fail('ENOENT', 'iommufd_get_ioas', 'iommufd_get_object(ictx, id, IOMMUFD_OBJ_IOAS)');
-  return o;
+  if (o?.type !== type) return fail('ENOENT', fn, cond);
+  return o as Extract<IommufdObject, { type: T }>;
 }
+
+/** iommufd_get_ioas */
+export const getIoas = (ictx: IommufdCtx, id: bigint): Ioas | Fail =>
+  getObject(ictx, id, 'ioas', 'iommufd_get_ioas', 'iommufd_get_object(ictx, id, IOMMUFD_OBJ_IOAS)');

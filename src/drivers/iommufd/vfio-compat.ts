@@ -33,7 +33,7 @@ import {
   disableLargePages,
   ioasHasDomain,
   iovaHoles,
-  mapFixed,
+  mapUserPages,
   ULONG_MAX,
   unmapAll,
   unmapIova,
@@ -106,14 +106,21 @@ function mapDma(ctx: CallCtx, ictx: IommufdCtx, arg: bigint): SysResult {
   const ioas = compatIoas(ictx, fn);
   if (isFail(ioas)) return ioas;
   // iopt_map_user_pages charges as the context does: the mm for /dev/vfio/vfio, the user for /dev/iommu
-  const r = mapFixed(ctx.k, ictx, ioas, {
-    iova: m.iova!,
-    uptr: m.vaddr!,
-    length: m.size!,
-    writable: (m.flags! & VFIO_DMA_MAP_FLAG_WRITE) !== 0n,
-    mm: ctx.proc.mm,
-    lockCap: ctx.proc.capable('CAP_IPC_LOCK'),
-  });
+  // at a fixed IOVA (no IOPT_ALLOC_IOVA)
+  const r = mapUserPages(
+    ctx.k,
+    ictx,
+    ioas,
+    {
+      iova: m.iova!,
+      uptr: m.vaddr!,
+      length: m.size!,
+      writable: (m.flags! & VFIO_DMA_MAP_FLAG_WRITE) !== 0n,
+      mm: ctx.proc.mm,
+      lockCap: ctx.proc.capable('CAP_IPC_LOCK'),
+    },
+    true,
+  );
   return 'ok' in r ? r : ok(0);
 }
 

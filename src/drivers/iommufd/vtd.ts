@@ -109,18 +109,26 @@ export interface DmarDomain {
   readonly s1?: { readonly flags: bigint; readonly addrWidth: number };
 }
 
+/** Where a paging domain's allocation fails: iommufd_hwpt_paging_alloc (6.7+) by default */
+export interface DomainAllocSite {
+  readonly fn: string;
+  readonly cond: string;
+}
+const PAGING_ALLOC: DomainAllocSite = { fn: 'iommufd_hwpt_paging_alloc', cond: 'IS_ERR(hwpt->domain)' };
+
 /**
  * The paging domain allocation (intel's alloc_domain / paging_domain_alloc): its kzalloc is the
- * fault point, -ENOMEM.
+ * fault point, -ENOMEM, reported at `at` (6.6's HWPT_ALLOC: iommufd_hw_pagetable_alloc's
+ * iommu_domain_alloc NULL).
  */
 export function allocPagingDomain(
   k: Kernel,
   task: object,
   nestedParent = false,
   dirtyOps = false,
+  at: DomainAllocSite = PAGING_ALLOC,
 ): DmarDomain | Fail {
-  if (k.fault.alloc(task, 'iommufd_hwpt_paging_alloc: intel alloc_domain kzalloc'))
-    return fail('ENOMEM', 'iommufd_hwpt_paging_alloc', 'IS_ERR(hwpt->domain)');
+  if (k.fault.alloc(task, `${at.fn}: intel alloc_domain kzalloc`)) return fail('ENOMEM', at.fn, at.cond);
   return { kind: 'paging', nestedParent, dirtyOps, dirtyTracking: false };
 }
 

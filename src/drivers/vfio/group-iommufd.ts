@@ -13,13 +13,26 @@ import {
   type IommufdCtx,
   type IommufdDevice,
   newIoas,
+  objectAlloc,
   unbindDevice,
 } from '../iommufd/iommufd.js';
 import { compatIoasCreate, compatIoasId } from '../iommufd/vfio-compat.js';
 import type { VfioDevice, VfioGroup } from './state.js';
 
-/** vfio_group_ioctl_set_container's iommufd branch: iommufd_vfio_compat_ioas_create. */
-export function groupSetIommufd(g: VfioGroup, ictx: IommufdCtx, file: OpenFile): SysResult {
+/**
+ * vfio_group_ioctl_set_container's iommufd branch: iommufd_vfio_compat_ioas_create, whose
+ * iommufd_ioas_alloc comes first (_iommufd_object_alloc, -ENOMEM: the context put back); an
+ * existing compat IOAS then aborts the new one.
+ */
+export function groupSetIommufd(
+  k: Kernel,
+  g: VfioGroup,
+  ictx: IommufdCtx,
+  file: OpenFile,
+  mm: Mm,
+): SysResult {
+  const e = objectAlloc(k, mm, ictx, 'ioas');
+  if (e) return e;
   compatIoasCreate(ictx, () => newIoas(ictx));
   file.refs++; // group->iommufd keeps the context (iommufd_ctx_from_file took a reference)
   g.iommufd = { ictx, file };

@@ -97,7 +97,7 @@ function setContainer(ctx: CallCtx, g: VfioGroup, arg: bigint): SysOutcome {
   }
   const c = containerOf(file);
   const ictx = c ? undefined : iommufdOf(file);
-  if (ictx) return groupSetIommufd(g, ictx, file);
+  if (ictx) return groupSetIommufd(k, g, ictx, file, ctx.proc.mm);
   if (!c) {
     if (k.profile.has('vfio-set-container-ebadfd'))
       return fail('EBADFD', fn, 'neither a vfio container nor an iommufd');

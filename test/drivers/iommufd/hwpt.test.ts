@@ -720,6 +720,17 @@ describe('struct sizes per release (copy_struct_from_user E2BIG past op->size)',
     expect(hwptAlloc(c, { size: 24n, pt: c.ioas })).toEqual({ r: [0, null], id: 3 });
   });
 
+  test('iommufd_hw_pagetable_alloc @ 6.6: the object kzalloc, then iommu_domain_alloc NULL (-ENOMEM), each at its own point', () => {
+    const c = setup(kernel('6.6'));
+    // copy_struct_from_user of the command, kzalloc hwpt, intel alloc_domain
+    c.k.fault.armStep(c.p.mm, 2);
+    expect(hwptAlloc(c, { size: 24n, pt: c.ioas }).r).toEqual(['ENOMEM', '_iommufd_object_alloc']);
+    c.k.fault.armStep(c.p.mm, 3);
+    expect(hwptAlloc(c, { size: 24n, pt: c.ioas }).r).toEqual(['ENOMEM', 'iommufd_hw_pagetable_alloc']);
+    c.k.fault.disarmStep();
+    expect(hwptAlloc(c, { size: 24n, pt: c.ioas })).toEqual({ r: [0, null], id: 3 });
+  });
+
   test('iommufd_hwpt_alloc @ 6.9: 40 bytes, a non-zero fault_id E2BIG; @ 6.12 48 bytes take it', () => {
     const c9 = setup(kernel('6.9'));
     expect(hwptAlloc(c9, { pt: c9.ioas, faultId: 1n }).r).toEqual(['E2BIG', 'copy_struct_from_user']);
