@@ -14,6 +14,7 @@ import {
   errnoOf,
   getDeviceFd,
   io,
+  ioasUnmap,
   iofd,
   open,
   setContainer,
@@ -71,20 +72,7 @@ function iommufd(f: VF, root: VF = f) {
         ]),
       ),
     );
-  const unmap = (iova: bigint, length: bigint) =>
-    site(
-      iofd(
-        f,
-        fd,
-        'IOMMU_IOAS_UNMAP',
-        words(f, [
-          [24n, 4],
-          [id, 4],
-          [iova, 8],
-          [length, 8],
-        ]),
-      ),
-    );
+  const unmap = (iova: bigint, length: bigint) => ioasUnmap(f, fd, id, iova, length);
   /** VFIO_DEVICE_ATTACH_IOMMUFD_PT to the IOAS: the auto domain, the IOAS's first */
   const attach = () =>
     site(

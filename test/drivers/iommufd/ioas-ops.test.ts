@@ -17,7 +17,18 @@ import {
 } from '../../../src/uapi/iommufd.js';
 import { decodeStruct, encodeStruct, type StructDef } from '../../../src/uapi/struct.js';
 import { vfio_iommu_type1_dma_map } from '../../../src/uapi/vfio.js';
-import { bindTo, errnoOf, io, iofd, open, site, type VF, vfioKernel, words } from '../vfio/helpers.js';
+import {
+  bindTo,
+  errnoOf,
+  io,
+  ioasUnmap,
+  iofd,
+  open,
+  site,
+  type VF,
+  vfioKernel,
+  words,
+} from '../vfio/helpers.js';
 
 const FIXED = 1n;
 const W = 2n;
@@ -115,20 +126,7 @@ function iommufd(f: VF, root: VF = f, path = '/dev/iommu') {
     });
     return { r: x.r, iova: x.out.iova! };
   };
-  const unmap = (id: bigint, iova: bigint, length: bigint) =>
-    site(
-      iofd(
-        f,
-        fd,
-        'IOMMU_IOAS_UNMAP',
-        words(f, [
-          [24n, 4],
-          [id, 4],
-          [iova, 8],
-          [length, 8],
-        ]),
-      ),
-    );
+  const unmap = (id: bigint, iova: bigint, length: bigint) => ioasUnmap(f, fd, id, iova, length);
   const copy = (v: Record<string, bigint>) => call(f, fd, 'IOMMU_IOAS_COPY', iommu_ioas_copy, v);
   const allow = (
     id: bigint,

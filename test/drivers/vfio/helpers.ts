@@ -120,3 +120,19 @@ export function words(f: VF, ws: [bigint, 4 | 8][]): bigint {
 /** an iommufd ioctl by name on fd */
 export const iofd = (f: VF, fd: number, name: string, arg: bigint) =>
   f.k.ioctl(f.p, fd, iommufdNr(name), arg);
+
+/** IOMMU_IOAS_UNMAP of [iova, iova + length) in IOAS id: errno and site, as site() gives them */
+export const ioasUnmap = (f: VF, fd: number, id: bigint, iova: bigint, length: bigint) =>
+  site(
+    iofd(
+      f,
+      fd,
+      'IOMMU_IOAS_UNMAP',
+      words(f, [
+        [24n, 4],
+        [id, 4],
+        [iova, 8],
+        [length, 8],
+      ]),
+    ),
+  );

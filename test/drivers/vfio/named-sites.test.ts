@@ -17,6 +17,7 @@ import {
   bindTo,
   errnoOf,
   io,
+  ioasUnmap,
   iofd,
   open,
   setContainer,
@@ -56,21 +57,6 @@ const ioasMap = (f: VF, fd: number, id: bigint, uptr: bigint, length: bigint, io
         [uptr, 8],
         [length, 8],
         [iova, 8],
-      ]),
-    ),
-  );
-
-const ioasUnmap = (f: VF, fd: number, id: bigint, iova: bigint, length: bigint) =>
-  site(
-    iofd(
-      f,
-      fd,
-      'IOMMU_IOAS_UNMAP',
-      words(f, [
-        [24n, 4],
-        [id, 4],
-        [iova, 8],
-        [length, 8],
       ]),
     ),
   );
