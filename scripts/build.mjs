@@ -2,6 +2,7 @@
 // vioctl run within 1.3x of `node -e 0`), and a bundle loads ~40% faster than
 // the unbundled module graph. The banner gives CommonJS dependencies `require`.
 import { build } from 'esbuild';
+import { depPatchPlugin } from './dep-patches.mjs';
 
 await build({
   entryPoints: ['src/cli/main.ts'],
@@ -13,6 +14,7 @@ await build({
   banner: {
     js: "import { createRequire as __vioctlCreateRequire } from 'node:module'; const require = __vioctlCreateRequire(import.meta.url);",
   },
+  plugins: [depPatchPlugin()],
   logLevel: 'warning',
 });
 
@@ -91,7 +93,7 @@ await build({
   target: 'node20',
   minify: true,
   charset: 'ascii',
-  plugins: [lazyPackages],
+  plugins: [lazyPackages, depPatchPlugin()],
   logLevel: 'error',
 });
 const blob = 'dist/vioctl.blob';
