@@ -10,14 +10,16 @@ import { readFileSync } from 'node:fs';
 /** @type {{ file: RegExp, name: string, find: string, replace: string }[]} */
 export const depPatches = [
   {
-    // string-width 4: strip-ansi, an emoji regex replace and a code-point loop for every string.
-    // Printable ASCII has no escape, no emoji and no wide or zero-width character: its width is
-    // its length.
+    // string-width 4: strip-ansi, an emoji regex replace and a code-point loop for every string,
+    // and both regexes built anew on each call (after the snapshot's start V8's regexp cache is
+    // empty, and the first emoji regex, 10 KB of pattern, costs ~1 ms to compile). Printable ASCII
+    // and the few narrow signs vioctl prints (… ✓ ✗ → ← – — § ·) have no escape, no emoji and no
+    // wide or zero-width character: such a string is as wide as it is long.
     file: /node_modules[\\/]string-width[\\/]index\.js$/,
-    name: 'string-width: printable ASCII is as wide as it is long',
+    name: 'string-width: printable ASCII and narrow signs are as wide as they are long',
     find: "const stringWidth = string => {\n\tif (typeof string !== 'string' || string.length === 0) {",
     replace:
-      "const PRINTABLE_ASCII = /^[\\x20-\\x7e]*$/;\nconst stringWidth = string => {\n\tif (typeof string === 'string' && PRINTABLE_ASCII.test(string)) {\n\t\treturn string.length;\n\t}\n\tif (typeof string !== 'string' || string.length === 0) {",
+      "const NARROW = /^[\\x20-\\x7e\\u2026\\u2713\\u2717\\u2192\\u2190\\u2013\\u2014\\u00a7\\u00b7]*$/;\nconst stringWidth = string => {\n\tif (typeof string === 'string' && NARROW.test(string)) {\n\t\treturn string.length;\n\t}\n\tif (typeof string !== 'string' || string.length === 0) {",
   },
   {
     // cli-table3 0.6: a filter closure and a fresh array for each of a cell's ~18 options
@@ -43,6 +45,17 @@ export const depPatches = [
     find: 'function strlen(str) {\n  let code = codeRegex();',
     replace:
       "function strlen(str) {\n  if (typeof str === 'string' && str.indexOf('\\u001b') === -1 && str.indexOf('\\n') === -1) {\n    return stringWidth(str);\n  }\n  let code = codeRegex();",
+  },
+  {
+    // layout-manager: fillInTable asks conflictExists for every column of every row, and each
+    // call builds a probe cell and calls cellsConflict on every cell above (~4 000 calls for a
+    // 10-step table). The same test inline: a probe of span 1 at (x, y) conflicts with a cell
+    // when y is within the cell's rows and x within its columns (cellsConflict stays for others).
+    file: /node_modules[\\/]cli-table3[\\/]src[\\/]layout-manager\.js$/,
+    name: 'cli-table3 layout: conflictExists without a probe cell',
+    find: '    let cell = { x: x, y: y };\n    for (let i = 0; i <= i_max; i++) {\n      let row = rows[i];\n      for (let j = 0; j < row.length; j++) {\n        if (cellsConflict(cell, row[j])) {\n          return true;\n        }\n      }\n    }\n    return false;',
+    replace:
+      '    for (let i = 0; i <= i_max; i++) {\n      let row = rows[i];\n      for (let j = 0; j < row.length; j++) {\n        let c = row[j];\n        if (y > c.y - 1 + (c.rowSpan || 1) || c.y > y) continue;\n        if (x > c.x - 1 + (c.colSpan || 1) || c.x > x) continue;\n        return true;\n      }\n    }\n    return false;',
   },
 ];
 

@@ -71,6 +71,7 @@ describe('dependency patches (scripts/dep-patches.mjs)', () => {
       require.resolve('string-width'),
       require.resolve('cli-table3/src/cell.js'),
       require.resolve('cli-table3/src/utils.js'),
+      require.resolve('cli-table3/src/layout-manager.js'),
     ];
     for (const f of files) expect(paths.some((p) => f.test(p))).toBe(true);
     for (const p of paths) {
@@ -84,11 +85,28 @@ describe('dependency patches (scripts/dep-patches.mjs)', () => {
     expect(() => applyDepPatches(p, 'function firstDefined() {}')).toThrow(/does not apply/);
   });
 
-  test('string-width: every printable ASCII character and its neighbours', () => {
+  test('string-width: every Latin-1 character and its neighbours, the narrow signs in pairs', () => {
     for (let c = 0; c < 0x100; c++) {
       const s = String.fromCharCode(c);
       expect(fast.stringWidth(s)).toBe(orig.stringWidth(s));
       expect(fast.stringWidth(`a${s}b`)).toBe(orig.stringWidth(`a${s}b`));
+    }
+    // the narrow signs of the fast path (read from the patch itself), alone and in every pair
+    // with ASCII
+    const literal = /const NARROW = (\/.*\/);/.exec(depPatches[0]!.replace)![1]!;
+    const narrow = new Function(`return ${literal}`)() as RegExp;
+    const signs: string[] = [];
+    for (let c = 0x7f; c < 0x10000; c++)
+      if (narrow.test(String.fromCharCode(c))) signs.push(String.fromCharCode(c));
+    expect(signs.join('')).toBe('§·–—…←→✓✗');
+    const set = [...signs];
+    for (let c = 0x20; c < 0x7f; c++) set.push(String.fromCharCode(c));
+    for (const a of signs) {
+      expect(orig.stringWidth(a)).toBe(1);
+      for (const b of set) {
+        expect(fast.stringWidth(a + b)).toBe(orig.stringWidth(a + b));
+        expect(fast.stringWidth(b + a)).toBe(orig.stringWidth(b + a));
+      }
     }
     expect(fast.stringWidth('0x33d000002')).toBe(11);
     expect(fast.stringWidth(undefined)).toBe(0);
