@@ -126,10 +126,27 @@ try {
   const ten = measure([bin, 'run', tenFile]);
   const bare = [];
   const snapTimes = [];
-  // interleaved, so both see the same machine load
+  const versionTimes = [];
+  const emptyTimes = [];
+  // Where the launcher's time goes: an empty startup snapshot (node's own state only) started the
+  // way bin/vioctl starts its own, then bin/vioctl --version (vioctl's state, no scenario), then the
+  // run. The first is the floor of any snapshot; the second of any vioctl command.
+  const emptyBlob = join(dir, 'empty.blob');
+  const emptyEntry = join(dir, 'empty.cjs');
+  writeFileSync(emptyEntry, "require('node:v8').startupSnapshot.setDeserializeMainFunction(() => {});\n");
+  spawnSync(process.execPath, ['--snapshot-blob', emptyBlob, '--build-snapshot', emptyEntry]);
+  const tunedEnv = {
+    ...cleanEnv,
+    GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=134217728',
+  };
+  const haveEmpty = existsSync(emptyBlob);
+  // interleaved, so all see the same machine load
   for (let i = 0; i < RUNS * 2; i++) {
     bare.push(measureCmd(process.execPath, ['-e', '0'], 1, cleanEnv).min);
     snapTimes.push(measureCmd(launcher, ['run', tenFile], 1).min);
+    versionTimes.push(measureCmd(launcher, ['--version'], 1).min);
+    if (haveEmpty)
+      emptyTimes.push(measureCmd(process.execPath, ['--snapshot-blob', emptyBlob], 1, tunedEnv).min);
   }
   const stat = (a) => {
     const x = [...a].sort((p, q) => p - q);
@@ -150,6 +167,14 @@ try {
     console.log(
       `  ratio vs node -e 0 as the environment runs it: ${(snap.median / base.median).toFixed(2)} (median)`,
     );
+  const part = (label, t) =>
+    console.log(
+      `    ${label.padEnd(34)}${ms(t.median)} / ${ms(t.min)}  x${(t.median / clean.median).toFixed(2)}`,
+    );
+  console.log('  where it goes (median / min, x clean node):');
+  if (haveEmpty) part('an empty startup snapshot', stat(emptyTimes));
+  part('bin/vioctl --version (no scenario)', stat(versionTimes));
+  part('bin/vioctl run (10 steps)', snap);
   console.log('');
 
   console.log('suites: vioctl test on 1 000 scenario files (the 10-step file, renamed)');
