@@ -82,7 +82,13 @@ export const DEFAULT_POLLMASK = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
 const MM_BASE = 0x7f0000000000n;
 const MM_STRIDE = 0x10000000000n;
 /** The scratch pages vioctl builds ioctl and message arguments in (the caller's stack, in effect). */
-export const SCRATCH_SIZE = 0x10000n;
+export const SCRATCH_SIZE = 0xf000n;
+/**
+ * A device page under the scratch pages, right above a process's first mmap: in a real process that
+ * neighbour is [vvar] (VM_IO | VM_PFNMAP), which pin_user_pages and vhost-vdpa's VA map refuse, so an
+ * IOTLB UPDATE that runs past the end of the first mapping fails there as on the oracle's kernels.
+ */
+const SCRATCH_GUARD = 0x1000n;
 
 export interface MmapRequest {
   size: bigint;
@@ -111,6 +117,7 @@ export class Kernel {
   private nextFile = 1;
   private nextMm = 1;
   private nextObject = 1;
+  private readonly guardObject = new MemObject('anon', SCRATCH_GUARD, 0);
   private spawned = 0;
 
   constructor(
@@ -175,7 +182,19 @@ export class Kernel {
   }
 
   private mapScratch(p: Process): void {
-    const start = p.mm.allocate(SCRATCH_SIZE);
+    const guard = p.mm.allocate(SCRATCH_SIZE + SCRATCH_GUARD);
+    // one object for every process's guard (id 0, not a scenario's memory): a fork shares it
+    p.mm.insert({
+      start: guard,
+      end: guard + SCRATCH_GUARD,
+      obj: this.guardObject,
+      pgoff: 0n,
+      prot: PROT_READ,
+      shared: true,
+      hidden: true,
+      io: true,
+    });
+    const start = guard + SCRATCH_GUARD;
     p.mm.insert({
       start,
       end: start + SCRATCH_SIZE,

@@ -204,7 +204,8 @@ export class Mm {
 
   /** The runner's argument area (hidden from state tables). */
   scratchVma(): Vma {
-    if (!this.#scratch || !this.vmas.includes(this.#scratch)) this.#scratch = this.vmas.find((m) => m.hidden);
+    if (!this.#scratch || !this.vmas.includes(this.#scratch))
+      this.#scratch = this.vmas.find((m) => m.hidden && !m.io);
     if (!this.#scratch) throw new Error('internal: address space without scratch mapping');
     return this.#scratch;
   }

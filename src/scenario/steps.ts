@@ -1,4 +1,5 @@
 // The executors of the message, memory and process actions.
+import { SCRATCH_SIZE } from '../kernel/kernel.js';
 import { type MemObject, PROT_READ, PROT_WRITE } from '../kernel/memory.js';
 import type { Blocked, Outcome } from '../kernel/result.js';
 import { IOTLB_PERM_NAMES, IOTLB_TYPE_NAMES } from '../uapi/vhost.js';
@@ -11,8 +12,9 @@ import type { ProcState, Runtime } from './runtime.js';
 const IOTLB_TYPES = IOTLB_TYPE_NAMES;
 const PERMS = IOTLB_PERM_NAMES;
 const MSG_SIZE = 72;
-/** where in the scratch pages a read() buffer goes (arguments use the start) */
+/** where in the scratch pages a read() buffer goes (arguments use the start), and its largest size */
 const READ_AT = 0x8000n;
+const READ_MAX = Number(SCRATCH_SIZE - READ_AT);
 const POLL_DEFAULT = 0x1 | 0x2 | 0x4; // POLLIN | POLLPRI | POLLOUT
 
 /** 2^bits − 1 for the widths a message has */
@@ -133,7 +135,7 @@ export function doMessage(rt: Runtime, ps: ProcState, step: Step, rec: StepRecor
       const isEventfd = f?.ops.kind === 'eventfd';
       const len =
         raw.len === undefined ? (isEventfd ? 8 : MSG_SIZE) : Number(rt.value(ps, raw.len, [...p, 'len'], 32));
-      const addr = k.stage(ps.proc, new Uint8Array(Math.min(len, 0x8000)), READ_AT);
+      const addr = k.stage(ps.proc, new Uint8Array(Math.min(len, READ_MAX)), READ_AT);
       const finish = (o: Outcome): Partial<StepRecord> => {
         const fields = outcomeFields(o);
         let out: OutValue = null;

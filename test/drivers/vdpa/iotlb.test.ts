@@ -87,6 +87,23 @@ describe('vhost_vdpa_process_iotlb_msg @ 6.1', () => {
     expectErrno(r, 'EFAULT', 'ENOMEM');
   });
 
+  // The oracle (scripts/oracle-fuzz.mjs seeds 11, 13, 15 on Debian 6.1.192): an UPDATE from the last
+  // page of a process's first mmap runs into what lies above it, [vvar] in a real process, which
+  // pin_user_pages refuses; vioctl keeps an unpinnable guard page there.
+  test('vhost_vdpa_pa_map @ 6.1: an UPDATE past the end of the first mmap is EFAULT with inner ENOMEM', () => {
+    const f = owned('6.1');
+    const gm = mem(f, 0x100000n);
+    const r = iotlb(f, { type: UPDATE, iova: 0x100000n, size: 0x2000n, uaddr: gm + 0xff000n, perm: RW });
+    expectErrno(r, 'EFAULT', 'ENOMEM');
+    expectOk(iotlb(f, { type: UPDATE, iova: 0x100000n, size: 0x1000n, uaddr: gm + 0xff000n, perm: RW }), 72);
+  });
+
+  test('vhost_vdpa_va_map @ 6.12: the same UPDATE maps its first page and skips the guard (72)', () => {
+    const f = owned('6.12');
+    const gm = mem(f, 0x100000n);
+    expectOk(iotlb(f, { type: UPDATE, iova: 0x100000n, size: 0x2000n, uaddr: gm + 0xff000n, perm: RW }), 72);
+  });
+
   test('vhost_vdpa_pa_map @ 6.1: more than RLIMIT_MEMLOCK pinned is EFAULT with inner ENOMEM; 4 MiB fits', () => {
     const f = owned('6.1');
     const big = mem(f, 0x1000000n);
