@@ -16,6 +16,7 @@ import {
   roundUp,
   SIGN_BIT_LIMIT,
   TASK_SIZE_MAX,
+  TASK_SIZE_MAX_LA57,
   type Vma,
 } from './memory.js';
 import { ALL_CAPS, type Caps, Process } from './process.js';
@@ -421,7 +422,7 @@ export class Kernel {
 
   /** access_ok() as this release's x86 code checks it (memory.ts). */
   accessOk(addr: bigint, size: bigint): boolean {
-    return accessOk(addr, size, this.profile.has('access-ok-sign-bit') ? SIGN_BIT_LIMIT : TASK_SIZE_MAX);
+    return accessOk(addr, size, this.profile.has('access-ok-sign-bit') ? SIGN_BIT_LIMIT : TASK_SIZE_MAX_LA57);
   }
 
   diagnose(code: string, message: string): void {

@@ -26,6 +26,13 @@ function dstView(dst: Uint8Array): DataView {
 }
 /** x86-64 TASK_SIZE_MAX with 4-level paging: the end of user space. */
 export const TASK_SIZE_MAX = 0x7ffffffff000n;
+/**
+ * TASK_SIZE_MAX with 5-level paging, access_ok()'s limit on the modelled machine: the oracle's QEMU
+ * guest (TCG -cpu max, LA57, CONFIG_X86_5LEVEL=y) answers UPDATE of [2^56 - 8 KiB, +4 KiB) with 72
+ * and of [2^56 - 4 KiB ... ) or 0x7ffffffffffff000 with EFAULT on 6.1 and 6.12 alike. Mappings stay
+ * below the 4-level TASK_SIZE_MAX, as mmap without an address hint places them there.
+ */
+export const TASK_SIZE_MAX_LA57 = (1n << 56n) - 0x1000n;
 /** TASK_SIZE_MAX as a Number (exact: it is below 2^53) */
 const TASK_SIZE_MAX_NUM = Number(TASK_SIZE_MAX);
 /** 2^53 - 1: offsets and addresses up to here are exact as Numbers, and the fast paths use them so */
@@ -397,10 +404,9 @@ function minBig(a: bigint, b: bigint): bigint {
 
 /**
  * access_ok(): the range lies in user space and does not wrap. `limit` is where
- * the release's x86 check ends user space: TASK_SIZE_MAX for the classic
- * __chk_range_not_ok, or the sign bit for the 6.x valid_user_address form, which
- * both oracle kernels (Debian 6.1.192 and 6.12.117) show: an IOTLB UPDATE of
- * uaddr 0x800000000000 passes there.
+ * the release's x86 check ends user space: TASK_SIZE_MAX for the generic
+ * __access_ok (6.1) and 6.12's valid_user_address (USER_PTR_MAX), the sign bit
+ * for the valid_user_address of 6.4 to 6.11.
  */
 export function accessOk(addr: bigint, size: bigint, limit: bigint = TASK_SIZE_MAX): boolean {
   const end = addr + size;

@@ -25,6 +25,10 @@ export const FEATURES = {
   'vsock-seqpacket': 'VIRTIO_VSOCK_F_SEQPACKET in vhost-vsock (5.14)',
   'vsock-drop-iotlb':
     'vhost_vsock_set_features drops the device IOTLB when ACCESS_PLATFORM is cleared (seen on Debian 6.12.117; sticky on 6.1)',
+  'net-drop-iotlb':
+    'vhost_net_set_features drops the device IOTLB when ACCESS_PLATFORM is cleared (Debian 6.12.117, "vhost: invalidate vring access on IOTLB transitions", CVE-2026-97988; sticky on 6.1)',
+  'iotlb-invalidate-vrings':
+    "the same Debian 6.12.117 patch: the first device IOTLB and its removal clear every vq's desc/avail/used (to 0, log_addr to -1), its removal also drops the queued messages, and vq_meta_prefetch fails on three zero ring addresses",
   'vsock-release-no-owner-check':
     '"vhost/vsock: don\'t check owner in vhost_vsock_stop() while releasing" (5.17)',
   'iotlb-size0-check':
@@ -36,7 +40,7 @@ export const FEATURES = {
   'net-backend-clear-msg':
     '9526f9a2b762 "vhost/net: Clear the pending messages when the backend is removed" (6.2, stable 5.10.168 and 6.1.y)',
   'access-ok-sign-bit':
-    '6014bc27561f "x86-64: make access_ok() independent of LAM" (6.4): valid_user_address() is the sign bit, not TASK_SIZE_MAX, until 86e6b1547b3d (6.12) compares with USER_PTR_MAX = TASK_SIZE_MAX again; on 6.1 and 6.12 it stands for TASK_SIZE_MAX with 5-level paging (2^56 - 4096, the oracle guest is TCG -cpu max), which 0x800000000000 passes too',
+    '6014bc27561f "x86-64: make access_ok() independent of LAM" (6.4): valid_user_address() is the sign bit, not TASK_SIZE_MAX, until 86e6b1547b3d (6.12) compares with USER_PTR_MAX = TASK_SIZE_MAX again; not in Debian 6.1.192 (generic __access_ok) nor 6.12, where the limit is the 5-level TASK_SIZE_MAX, 2^56 - 4096 (both oracle kernels)',
   'vhost-worker-task': 'vhost_task workers (6.4): worker creation errors reported as ENOMEM',
   'vdpa-sim-blk':
     'vdpa_sim_blk, the simulated block device (5.13): /dev/vhost-vdpa-N for a blk device exists',
@@ -210,7 +214,6 @@ const F_517: ProfileFeature[] = [
 const F_61_DEBIAN: ProfileFeature[] = [
   ...F_517,
   'iotlb-invalidate-size0',
-  'access-ok-sign-bit',
   'net-backend-clear-msg',
   'vdpa-config-size-ioctls',
   'vdpa-asid',
@@ -251,8 +254,11 @@ const F_65: ProfileFeature[] = [
 const F_66: ProfileFeature[] = [...F_65, 'iotlb-invalidate-size0'];
 /** Debian's 6.12.117 (both builds of it) */
 const F_612_DEBIAN: ProfileFeature[] = [
-  ...F_66,
+  // 86e6b1547b3d (6.12): valid_user_address() compares with USER_PTR_MAX again
+  ...F_66.filter((f) => f !== 'access-ok-sign-bit'),
   'vsock-drop-iotlb',
+  'net-drop-iotlb',
+  'iotlb-invalidate-vrings',
   ...VDPA_69,
   'vdpa-group-bound-check',
   'vdpa-vring-num-max',

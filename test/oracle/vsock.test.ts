@@ -45,6 +45,22 @@ const CASES: readonly Case[] = [
   { script: 'vdpa_net', kernel: '6.12', results: 'results-6.12', floor: 201, known: [] },
   { script: 'vdpa_blk', kernel: '6.1', results: 'results', floor: 30, known: [] },
   { script: 'vdpa_blk', kernel: '6.12', results: 'results-6.12', floor: 30, known: [] },
+  // access_ok's limit (kernel.accessOk): TASK_SIZE_MAX of the guest's 5-level paging on both
+  { script: 'access_ok', kernel: '6.1', results: 'results', floor: 31, known: [] },
+  { script: 'access_ok', kernel: '6.12', results: 'results-6.12', floor: 31, known: [] },
+  // Debian 6.12's "vhost: invalidate vring access on IOTLB transitions" (net-drop-iotlb,
+  // iotlb-invalidate-vrings): vhost_net_set_features, vhost_init_device_iotlb,
+  // vhost_clear_device_iotlb; 6.1 keeps the IOTLB and the rings
+  { script: 'iotlb_transitions', kernel: '6.1', results: 'results', floor: 53, known: [] },
+  { script: 'iotlb_transitions', kernel: '6.12', results: 'results-6.12', floor: 53, known: [] },
+  // random vsock / net / vdpa calls (node scripts/oracle-fuzz.mjs SEED 500 OUT): seeds 11, 13 and 15
+  // found the guard page above the first mmap (vhost_vdpa_pa_map) and the vhost-net IOTLB drop
+  { script: 'fuzz_11', kernel: '6.1', results: 'results', floor: 537, known: [] },
+  { script: 'fuzz_11', kernel: '6.12', results: 'results-6.12', floor: 537, known: [] },
+  { script: 'fuzz_13', kernel: '6.1', results: 'results', floor: 535, known: [] },
+  { script: 'fuzz_13', kernel: '6.12', results: 'results-6.12', floor: 535, known: [] },
+  { script: 'fuzz_15', kernel: '6.1', results: 'results', floor: 531, known: [] },
+  { script: 'fuzz_15', kernel: '6.12', results: 'results-6.12', floor: 531, known: [] },
 ];
 
 /** What is wrong with a replay compared to the known list (empty lists when all is as expected). */

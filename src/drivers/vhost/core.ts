@@ -15,7 +15,7 @@ import {
   vhostIoctl,
 } from '../../uapi/vhost.js';
 import { VHOST_F_LOG_ALL, VIRTIO_F_RING_PACKED, VIRTIO_RING_F_EVENT_IDX } from './bits.js';
-import { hasFeature, metaReset, resetVirtqueue, type VhostDev, type VhostVirtqueue } from './dev.js';
+import { hasFeature, metaReset, resetVirtqueue, U64_MAX, type VhostDev, type VhostVirtqueue } from './dev.js';
 import { VhostIotlb } from './iotlb.js';
 import { vhostPollStart, vhostPollStop } from './ring.js';
 
@@ -128,15 +128,38 @@ export function newIotlb(k: Kernel): VhostIotlb {
 export function initDeviceIotlb(ctx: CallCtx, dev: VhostDev): boolean {
   if (ctx.k.allocFails(ctx.proc, 'vhost_init_device_iotlb: iotlb_alloc (vhost_iotlb_alloc kzalloc)'))
     return false;
+  const first = dev.iotlb === null;
   dev.iotlb = newIotlb(ctx.k);
   metaReset(dev);
+  // Debian 6.12: user addresses do not carry over as IOVAs (oiotlb ? __vhost_vq_meta_reset :
+  // vhost_vq_invalidate_access)
+  if (first && ctx.k.profile.has('iotlb-invalidate-vrings')) for (const vq of dev.vqs) invalidateAccess(vq);
   return true;
 }
 
-/** The device IOTLB goes away: ring and buffer addresses are plain addresses again. */
-export function dropDeviceIotlb(dev: VhostDev): void {
+/**
+ * The device IOTLB goes away: ring and buffer addresses are plain addresses again. Debian 6.12's
+ * vhost_clear_device_iotlb also clears the rings (IOVAs are not user addresses) and the queued
+ * messages, and does nothing when there is no IOTLB.
+ */
+export function dropDeviceIotlb(ctx: CallCtx, dev: VhostDev): void {
+  if (dev.iotlb === null) return;
   dev.iotlb = null;
   metaReset(dev);
+  if (ctx.k.profile.has('iotlb-invalidate-vrings')) {
+    for (const vq of dev.vqs) invalidateAccess(vq);
+    clearMsgs(dev);
+  }
+}
+
+/** vhost_vq_invalidate_access (Debian 6.12) */
+function invalidateAccess(vq: VhostVirtqueue): void {
+  vq.desc = 0n;
+  vq.avail = 0n;
+  vq.used = 0n;
+  vq.logUsed = false;
+  vq.logAddr = U64_MAX;
+  vq.meta = [null, null, null];
 }
 
 /** vhost_clear_msg: drops every queued message (read and pending lists). */

@@ -25,6 +25,7 @@ import {
   clearMsgs,
   devCleanup,
   devOrVringIoctl,
+  dropDeviceIotlb,
   hasOwner,
   initDeviceIotlb,
   logAccessOkDev,
@@ -161,8 +162,10 @@ function setFeatures(ctx: CallCtx, n: VhostNet, features: bigint): SysResult {
       '(features & (1 << VHOST_F_LOG_ALL)) && !vhost_log_access_ok(&n->dev)',
     );
   }
-  if (features & bit(VIRTIO_F_ACCESS_PLATFORM) && !initDeviceIotlb(ctx, n.dev))
-    return fail('EFAULT', 'vhost_net_set_features', 'vhost_init_device_iotlb(&n->dev) (-ENOMEM)');
+  if (features & bit(VIRTIO_F_ACCESS_PLATFORM)) {
+    if (!initDeviceIotlb(ctx, n.dev))
+      return fail('EFAULT', 'vhost_net_set_features', 'vhost_init_device_iotlb(&n->dev) (-ENOMEM)');
+  } else if (ctx.k.profile.has('net-drop-iotlb')) dropDeviceIotlb(ctx, n.dev);
   for (const vq of n.dev.vqs) vq.ackedFeatures = features;
   n.vhostHlen = vhostProvides ? hdrLen : 0;
   n.sockHlen = vhostProvides ? 0 : hdrLen;
@@ -308,7 +311,7 @@ function getTxBufs(
 /** handle_tx → handle_tx_copy; true when vhost_exceeds_weight re-queued the work. */
 function handleTxCopy(ctx: CallCtx, n: VhostNet, vq: VhostVirtqueue): boolean {
   if (vq.backend === null) return false;
-  if (!vqMetaPrefetch(vq)) return false;
+  if (!vqMetaPrefetch(vq, ctx.k.profile.has('iotlb-invalidate-vrings'))) return false;
   disableNotify(ctx, vq);
   const heads: number[] = [];
   let sent = 0;
@@ -351,7 +354,7 @@ function handleTx(ctx: CallCtx, n: VhostNet, vq: VhostVirtqueue): void {
  */
 function handleRx(ctx: CallCtx, vq: VhostVirtqueue): void {
   if (vq.backend === null) return;
-  if (!vqMetaPrefetch(vq)) return;
+  if (!vqMetaPrefetch(vq, ctx.k.profile.has('iotlb-invalidate-vrings'))) return;
   disableNotify(ctx, vq);
 }
 

@@ -204,8 +204,12 @@ function iotlbAccessOk(
   return true;
 }
 
-/** vq_meta_prefetch: desc (RO), avail (RO), used (WO), stopping at the first failure. */
-export function vqMetaPrefetch(vq: VhostVirtqueue): boolean {
+/**
+ * vq_meta_prefetch: desc (RO), avail (RO), used (WO), stopping at the first failure. With Debian
+ * 6.12's `iotlb-invalidate-vrings` (invalidated), three zero ring addresses fail it first.
+ */
+export function vqMetaPrefetch(vq: VhostVirtqueue, invalidated = false): boolean {
+  if (invalidated && vq.desc === 0n && vq.avail === 0n && vq.used === 0n) return false;
   const dev = devOf(vq);
   if (!dev.iotlb) return true;
   const n = BigInt(vq.num);

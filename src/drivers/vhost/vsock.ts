@@ -171,7 +171,7 @@ function setFeatures(ctx: CallCtx, v: VhostVsock, features: bigint): SysResult {
   if (features & bit(VIRTIO_F_ACCESS_PLATFORM)) {
     if (!initDeviceIotlb(ctx, v.dev))
       return fail('EFAULT', fn, 'vhost_init_device_iotlb(&vsock->dev) (-ENOMEM)');
-  } else if (ctx.k.profile.has('vsock-drop-iotlb')) dropDeviceIotlb(v.dev);
+  } else if (ctx.k.profile.has('vsock-drop-iotlb')) dropDeviceIotlb(ctx, v.dev);
   // every call sets it from the features: a later SET_FEATURES without SEQPACKET clears it again
   v.seqpacketAllow = (features & bit(VIRTIO_VSOCK_F_SEQPACKET)) !== 0n;
   for (const vq of v.dev.vqs) vq.ackedFeatures = features;
@@ -228,7 +228,7 @@ function ioctl(ctx: CallCtx, f: OpenFile<VhostVsock>, cmd: number, argp: bigint)
 /** vhost_transport_do_send_pkt on the RX vq: nothing arrives from a socket, so only the prefetch runs. */
 function handleRxKick(ctx: CallCtx, vq: VhostVirtqueue): void {
   if (vq.backend === null) return;
-  if (!vqMetaPrefetch(vq)) {
+  if (!vqMetaPrefetch(vq, ctx.k.profile.has('iotlb-invalidate-vrings'))) {
     diagnoseKick(ctx, vq, 'miss');
     return;
   }
@@ -242,7 +242,7 @@ function handleTxKick(ctx: CallCtx, vq: VhostVirtqueue): void {
     diagnoseKick(ctx, vq, 'stopped');
     return;
   }
-  if (!vqMetaPrefetch(vq)) {
+  if (!vqMetaPrefetch(vq, ctx.k.profile.has('iotlb-invalidate-vrings'))) {
     diagnoseKick(ctx, vq, 'miss');
     return;
   }

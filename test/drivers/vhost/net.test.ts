@@ -724,6 +724,26 @@ describe('GET/SET_FEATURES and backend features (vhost.md §8.2, §8.5)', () => 
     expect(state(s).iotlb ?? []).toHaveLength(0);
     expect(state(s).vhost?.[0]).toMatchObject({ iotlb: true, features: bit(33) });
   });
+
+  // Debian 6.12.117's "vhost: invalidate vring access on IOTLB transitions" (oracle:
+  // iotlb_transitions.txt): vhost_net_set_features calls vhost_clear_device_iotlb
+  test('vhost_net_set_features @ 6.12: clearing ACCESS_PLATFORM drops the IOTLB; UPDATE is then EFAULT', () => {
+    const s = boot('6.12');
+    const { n, mem } = iotlbDev(s);
+    const upd = new Uint8Array(72);
+    const v = new DataView(upd.buffer);
+    v.setUint32(0, 2, true);
+    v.setBigUint64(16, 0x1000n, true);
+    v.setBigUint64(24, mem, true);
+    upd[32] = 3;
+    upd[33] = 2;
+    expect(ret(s.k.write(s.p, n, s.k.stage(s.p, upd), 72))).toBe(72);
+    io(s, n, 'VHOST_SET_FEATURES', u64(0n));
+    expect(state(s).vhost?.[0]).toMatchObject({ iotlb: false });
+    const r = s.k.write(s.p, n, s.k.stage(s.p, upd), 72);
+    expect(err(r)).toBe('EFAULT');
+    expect(r).toMatchObject({ site: { function: 'vhost_process_iotlb_msg' } });
+  });
 });
 
 // ---------------------------------------------------------------- ownership
