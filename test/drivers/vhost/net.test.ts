@@ -706,16 +706,22 @@ describe('GET/SET_FEATURES and backend features (vhost.md §8.2, §8.5)', () => 
     expect(state(s).vhost?.[0]?.features).toBe(0n);
   });
 
-  test('vhost_net_set_features @ 6.1: each ACCESS_PLATFORM SET_FEATURES starts an empty IOTLB', () => {
-    const s = boot();
-    const { n, mem } = iotlbDev(s);
+  /** a v1 UPDATE of iova 0x1000, one page of `uaddr`, RW */
+  const updateMsg = (uaddr: bigint): Uint8Array => {
     const upd = new Uint8Array(72);
     const v = new DataView(upd.buffer);
     v.setUint32(0, 2, true);
     v.setBigUint64(16, 0x1000n, true);
-    v.setBigUint64(24, mem, true);
+    v.setBigUint64(24, uaddr, true);
     upd[32] = 3;
     upd[33] = 2;
+    return upd;
+  };
+
+  test('vhost_net_set_features @ 6.1: each ACCESS_PLATFORM SET_FEATURES starts an empty IOTLB', () => {
+    const s = boot();
+    const { n, mem } = iotlbDev(s);
+    const upd = updateMsg(mem);
     expect(ret(s.k.write(s.p, n, s.k.stage(s.p, upd), 72))).toBe(72);
     expect(state(s).iotlb).toHaveLength(1);
     io(s, n, 'VHOST_SET_FEATURES', u64(0n)); // sticky: clearing the bit keeps the IOTLB
@@ -730,13 +736,7 @@ describe('GET/SET_FEATURES and backend features (vhost.md §8.2, §8.5)', () => 
   test('vhost_net_set_features @ 6.12: clearing ACCESS_PLATFORM drops the IOTLB; UPDATE is then EFAULT', () => {
     const s = boot('6.12');
     const { n, mem } = iotlbDev(s);
-    const upd = new Uint8Array(72);
-    const v = new DataView(upd.buffer);
-    v.setUint32(0, 2, true);
-    v.setBigUint64(16, 0x1000n, true);
-    v.setBigUint64(24, mem, true);
-    upd[32] = 3;
-    upd[33] = 2;
+    const upd = updateMsg(mem);
     expect(ret(s.k.write(s.p, n, s.k.stage(s.p, upd), 72))).toBe(72);
     io(s, n, 'VHOST_SET_FEATURES', u64(0n));
     expect(state(s).vhost?.[0]).toMatchObject({ iotlb: false });
