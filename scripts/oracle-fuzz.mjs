@@ -2,7 +2,7 @@
 // oracle in ../shared/oracle, which boots Debian's kernels) and to vioctl (test/oracle/replay.ts),
 // and every line where the two answer differently is a fidelity bug. Only calls whose answer does
 // not depend on timing: no kicks or blocking reads (the kernel's vhost worker runs on its own).
-//   node scripts/oracle-fuzz.mjs SEED OPS OUT.txt [novdpa]
+//   node scripts/oracle-fuzz.mjs SEED OPS OUT.txt [novdpa | iotlb]
 // then, as root: ORACLE_BUILD=... ../shared/oracle/oracle.sh -o DIR OUT.txt, copy OUT.txt to
 // test/oracle/data/scripts/ and DIR/OUT.jsonl to results/ (6.1) or results-6.12/, and add a case to
 // test/oracle/vsock.test.ts, which replays it line by line (fuzz_11/13/15 are such recordings).
@@ -10,6 +10,9 @@ import { writeFileSync } from 'node:fs';
 
 const [seedArg, opsArg, out, family] = process.argv.slice(2);
 const withVdpa = family !== 'novdpa';
+// 'iotlb': mostly IOTLB messages over a window of 16 pages (overlaps, splits, whole-entry
+// INVALIDATE), on devices that negotiated ACCESS_PLATFORM first
+const iotlbHeavy = family === 'iotlb';
 if (!out) {
   process.stderr.write('usage: node scripts/oracle-fuzz.mjs SEED OPS OUT.txt\n');
   process.exit(2);
@@ -107,8 +110,11 @@ function memTable(fd) {
 function iotlb(fd) {
   const v = pick(['v1', 'v2', 'v2']);
   const asid = v === 'v2' && chance(0.15) ? ` asid=${pick(['1', '5'])}` : '';
-  const iova = pick(['0', '0x1000', '0x2000', '0x100000', '0xfffffffffffff000']);
-  const size = pick(['0x1000', '0x2000', '0', '0x10000', '0xffffffffffffffff']);
+  const page = () => `0x${(Math.floor(rand() * 16) * 0x1000).toString(16)}`;
+  const iova = iotlbHeavy ? page() : pick(['0', '0x1000', '0x2000', '0x100000', '0xfffffffffffff000']);
+  const size = iotlbHeavy
+    ? pick(['0x1000', '0x2000', '0x3000', '0x800', '0x1800', '0x4000'])
+    : pick(['0x1000', '0x2000', '0', '0x10000', '0xffffffffffffffff']);
   const len = chance(0.08) ? ` len=${pick(['2', '20', '47', '100'])}` : '';
   switch (
     pick([
@@ -179,6 +185,7 @@ function vdpaOp(fd) {
 }
 
 function deviceOp(fd, kind) {
+  if (iotlbHeavy) return chance(0.85) ? iotlb(fd) : chance(0.5) ? `read ${fd} timeout=0` : vringOp(fd);
   const r = rand();
   if (kind === 'vdpa' && chance(0.35)) return vdpaOp(fd);
   if (r < 0.06) return `ioctl ${fd} VHOST_SET_OWNER`;
@@ -216,8 +223,23 @@ const lines = [
   'open vs /dev/vhost-vsock',
   'ioctl vs VHOST_GET_FEATURES save=F',
   'open n /dev/vhost-net',
+  ...(iotlbHeavy
+    ? [
+        'ioctl vs VHOST_SET_OWNER',
+        'ioctl vs VHOST_SET_FEATURES features=BIT(VIRTIO_F_ACCESS_PLATFORM)|BIT(VIRTIO_F_VERSION_1)',
+        'ioctl vs VHOST_SET_BACKEND_FEATURES features=BIT(VHOST_BACKEND_F_IOTLB_MSG_V2)|BIT(VHOST_BACKEND_F_IOTLB_BATCH)',
+        'ioctl n VHOST_SET_OWNER',
+        'ioctl n VHOST_SET_FEATURES features=BIT(VIRTIO_F_ACCESS_PLATFORM)|BIT(VIRTIO_F_VERSION_1)',
+      ]
+    : []),
   'open vs2 /dev/vhost-vsock',
   ...(withVdpa ? ['open va /dev/vhost-vdpa-0'] : []),
+  ...(withVdpa && iotlbHeavy
+    ? [
+        'ioctl va VHOST_SET_OWNER',
+        'ioctl va VHOST_SET_BACKEND_FEATURES features=BIT(VHOST_BACKEND_F_IOTLB_MSG_V2)|BIT(VHOST_BACKEND_F_IOTLB_BATCH)|BIT(VHOST_BACKEND_F_IOTLB_ASID)',
+      ]
+    : []),
 ];
 const devices = [
   ['vs', 'vsock'],

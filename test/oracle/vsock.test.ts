@@ -61,6 +61,9 @@ const CASES: readonly Case[] = [
   { script: 'fuzz_13', kernel: '6.12', results: 'results-6.12', floor: 535, known: [] },
   { script: 'fuzz_15', kernel: '6.1', results: 'results', floor: 531, known: [] },
   { script: 'fuzz_15', kernel: '6.12', results: 'results-6.12', floor: 531, known: [] },
+  // IOTLB-heavy (SEED 32, 1500 calls, mode iotlb): overlapping UPDATE / INVALIDATE over 16 pages
+  { script: 'fuzz_iotlb_32', kernel: '6.1', results: 'results', floor: 1590, known: [] },
+  { script: 'fuzz_iotlb_32', kernel: '6.12', results: 'results-6.12', floor: 1590, known: [] },
 ];
 
 /** What is wrong with a replay compared to the known list (empty lists when all is as expected). */
