@@ -32,6 +32,9 @@ interface Case {
   known: readonly Known[];
 }
 
+const PFN_RUNS =
+  'INVALIDATE of one page of a 4-page PA-mode UPDATE leaves the other three entries on the real kernel (pages not physically contiguous); vioctl removes the one entry';
+
 const CASES: readonly Case[] = [
   { script: 'vsock', kernel: '6.1', results: 'results', floor: 249, known: [] },
   { script: 'vsock', kernel: '6.12', results: 'results-6.12', floor: 249, known: [] },
@@ -64,6 +67,47 @@ const CASES: readonly Case[] = [
   // IOTLB-heavy (SEED 32, 1500 calls, mode iotlb): overlapping UPDATE / INVALIDATE over 16 pages
   { script: 'fuzz_iotlb_32', kernel: '6.1', results: 'results', floor: 1590, known: [] },
   { script: 'fuzz_iotlb_32', kernel: '6.12', results: 'results-6.12', floor: 1590, known: [] },
+  // vhost_vdpa_pa_map (6.1, PA mode) maps one entry per physically contiguous run of pinned pages;
+  // the guest's anonymous pages are not contiguous, vioctl's are (one object, consecutive offsets)
+  {
+    script: 'pa_map_runs',
+    kernel: '6.1',
+    results: 'results',
+    floor: 13,
+    known: [
+      {
+        line: 8,
+        src: 'iotlb va v2 UPDATE iova=0x100000 size=0x1000 uaddr=@mem perm=RW',
+        got: '72',
+        reason: PFN_RUNS,
+      },
+      {
+        line: 9,
+        src: 'iotlb va v2 UPDATE iova=0x101000 size=0x1000 uaddr=@mem perm=RW',
+        got: '72',
+        reason: PFN_RUNS,
+      },
+      {
+        line: 10,
+        src: 'iotlb va v2 UPDATE iova=0x102000 size=0x1000 uaddr=@mem perm=RW',
+        got: '72',
+        reason: PFN_RUNS,
+      },
+      {
+        line: 18,
+        src: 'iotlb va v2 UPDATE iova=0x200000 size=0x1000 uaddr=@mem perm=RW',
+        got: '72',
+        reason: PFN_RUNS,
+      },
+      {
+        line: 19,
+        src: 'iotlb va v2 UPDATE iova=0x202000 size=0x1000 uaddr=@mem perm=RW',
+        got: '72',
+        reason: PFN_RUNS,
+      },
+    ],
+  },
+  { script: 'pa_map_runs', kernel: '6.12', results: 'results-6.12', floor: 18, known: [] },
 ];
 
 /** What is wrong with a replay compared to the known list (empty lists when all is as expected). */
