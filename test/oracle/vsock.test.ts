@@ -33,7 +33,7 @@ interface Case {
 }
 
 const PFN_RUNS =
-  'INVALIDATE of one page of a 4-page PA-mode UPDATE leaves the other three entries on the real kernel (pages not physically contiguous); vioctl removes the one entry';
+  'INVALIDATE of one page of a 4-page PA-mode UPDATE leaves the other three entries on the real kernel: pages that pin_user_pages faulted in one by one are not physically contiguous, while the MAP_POPULATE pages of vdpa_net.txt (L116-L119) were; vioctl keeps an object contiguous either way';
 
 const CASES: readonly Case[] = [
   { script: 'vsock', kernel: '6.1', results: 'results', floor: 249, known: [] },
