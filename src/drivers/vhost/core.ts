@@ -152,14 +152,13 @@ export function dropDeviceIotlb(ctx: CallCtx, dev: VhostDev): void {
   }
 }
 
-/** vhost_vq_invalidate_access (Debian 6.12) */
+/** vhost_vq_invalidate_access (Debian 6.12); both callers have already reset the vqs' meta cache */
 function invalidateAccess(vq: VhostVirtqueue): void {
   vq.desc = 0n;
   vq.avail = 0n;
   vq.used = 0n;
   vq.logUsed = false;
   vq.logAddr = U64_MAX;
-  vq.meta = [null, null, null];
 }
 
 /** vhost_clear_msg: drops every queued message (read and pending lists). */

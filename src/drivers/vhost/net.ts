@@ -311,7 +311,7 @@ function getTxBufs(
 /** handle_tx → handle_tx_copy; true when vhost_exceeds_weight re-queued the work. */
 function handleTxCopy(ctx: CallCtx, n: VhostNet, vq: VhostVirtqueue): boolean {
   if (vq.backend === null) return false;
-  if (!vqMetaPrefetch(vq, ctx.k.profile.has('iotlb-invalidate-vrings'))) return false;
+  if (!vqMetaPrefetch(ctx, vq)) return false;
   disableNotify(ctx, vq);
   const heads: number[] = [];
   let sent = 0;
@@ -354,7 +354,7 @@ function handleTx(ctx: CallCtx, n: VhostNet, vq: VhostVirtqueue): void {
  */
 function handleRx(ctx: CallCtx, vq: VhostVirtqueue): void {
   if (vq.backend === null) return;
-  if (!vqMetaPrefetch(vq, ctx.k.profile.has('iotlb-invalidate-vrings'))) return;
+  if (!vqMetaPrefetch(ctx, vq)) return;
   disableNotify(ctx, vq);
 }
 

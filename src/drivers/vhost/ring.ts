@@ -206,10 +206,12 @@ function iotlbAccessOk(
 
 /**
  * vq_meta_prefetch: desc (RO), avail (RO), used (WO), stopping at the first failure. With Debian
- * 6.12's `iotlb-invalidate-vrings` (invalidated), three zero ring addresses fail it first.
+ * 6.12's `iotlb-invalidate-vrings`, three zero ring addresses (what vhost_vq_invalidate_access
+ * leaves) fail it first.
  */
-export function vqMetaPrefetch(vq: VhostVirtqueue, invalidated = false): boolean {
-  if (invalidated && vq.desc === 0n && vq.avail === 0n && vq.used === 0n) return false;
+export function vqMetaPrefetch(ctx: CallCtx, vq: VhostVirtqueue): boolean {
+  if (vq.desc === 0n && vq.avail === 0n && vq.used === 0n && ctx.k.profile.has('iotlb-invalidate-vrings'))
+    return false;
   const dev = devOf(vq);
   if (!dev.iotlb) return true;
   const n = BigInt(vq.num);

@@ -228,7 +228,7 @@ function ioctl(ctx: CallCtx, f: OpenFile<VhostVsock>, cmd: number, argp: bigint)
 /** vhost_transport_do_send_pkt on the RX vq: nothing arrives from a socket, so only the prefetch runs. */
 function handleRxKick(ctx: CallCtx, vq: VhostVirtqueue): void {
   if (vq.backend === null) return;
-  if (!vqMetaPrefetch(vq, ctx.k.profile.has('iotlb-invalidate-vrings'))) {
+  if (!vqMetaPrefetch(ctx, vq)) {
     diagnoseKick(ctx, vq, 'miss');
     return;
   }
@@ -242,7 +242,7 @@ function handleTxKick(ctx: CallCtx, vq: VhostVirtqueue): void {
     diagnoseKick(ctx, vq, 'stopped');
     return;
   }
-  if (!vqMetaPrefetch(vq, ctx.k.profile.has('iotlb-invalidate-vrings'))) {
+  if (!vqMetaPrefetch(ctx, vq)) {
     diagnoseKick(ctx, vq, 'miss');
     return;
   }
